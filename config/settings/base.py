@@ -1,4 +1,4 @@
-"""Settings shared by every environment; each value that differs per site comes from the environment."""
+"""Settings shared by every environment; values that differ per site come from the environment."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -13,9 +13,9 @@ VAR_DIR = Path(env_str("SOCIALDESK_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # the SQLite file, uploads and job results live here
 
 # Development defaults: prod.py refuses to start with any of these.
-INSECURE_SECRET_KEY = "dev-insecure-secret-key-change-me-in-production-0123456789abcdef"
-INSECURE_FIELD_KEY = "ZGV2LWluc2VjdXJlLWZpZWxkLWtleS0wMTIzNDU2Nzg="  # noqa: S105
-INSECURE_LOOKUP_KEY = "dev-insecure-lookup-key"  # noqa: S105
+INSECURE_SECRET_KEY = "dev-insecure-secret-key-change-me-in-production-0123456789abcdef"  # noqa: S105
+INSECURE_FIELD_KEY = "ZGV2LWluc2VjdXJlLWZpZWxkLWtleS0wMTIzNDU2Nzg="
+INSECURE_LOOKUP_KEY = "dev-insecure-lookup-key"
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", INSECURE_SECRET_KEY)
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -122,7 +122,7 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Sessions: an idle session ends after SOCIALDESK_IDLE_TIMEOUT seconds; none lives beyond a working day.
+# Sessions: an idle session ends after SOCIALDESK_IDLE_TIMEOUT seconds; none outlives a work day.
 SESSION_COOKIE_AGE = 60 * 60 * 10
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

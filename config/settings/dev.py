@@ -3,5 +3,5 @@
 from .base import *  # noqa: F403
 from .env import env_bool
 
-# Demo users (flagged is_demo) may skip two-factor so a trial can log straight in; prod refuses this.
+# Demo users (is_demo) may skip two-factor so a trial can sign straight in; prod refuses this.
 SOCIALDESK_2FA_EXEMPT_DEMO_USERS = env_bool("SOCIALDESK_2FA_EXEMPT_DEMO_USERS", True)

@@ -20,9 +20,13 @@ SOCIALDESK_2FA_EXEMPT_DEMO_USERS = False
 if SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY to a random value of at least 50 characters.")
 if INSECURE_FIELD_KEY in SOCIALDESK_FIELD_KEYS:
-    raise ImproperlyConfigured("Set SOCIALDESK_FIELD_KEYS; the development encryption key is refused.")
+    raise ImproperlyConfigured(
+        "Set SOCIALDESK_FIELD_KEYS; the development encryption key is refused."
+    )
 if SOCIALDESK_LOOKUP_KEY == INSECURE_LOOKUP_KEY or len(SOCIALDESK_LOOKUP_KEY) < 32:
-    raise ImproperlyConfigured("Set SOCIALDESK_LOOKUP_KEY to a random value of at least 32 characters.")
+    raise ImproperlyConfigured(
+        "Set SOCIALDESK_LOOKUP_KEY to a random value of at least 32 characters."
+    )
 
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -24,12 +24,23 @@ class MembershipInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     inlines = [MembershipInline]
-    list_display = ["username", "display_name_zh", "first_name", "last_name", "email", "is_active", "is_demo"]
+    list_display = [
+        "username",
+        "display_name_zh",
+        "first_name",
+        "last_name",
+        "email",
+        "is_active",
+        "is_demo",
+    ]
     list_filter = ["is_active", "is_staff", "is_demo", "memberships__role"]
     search_fields = ["username", "display_name_zh", "first_name", "last_name", "email"]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
-        (_("SocialDesk"), {"fields": ("display_name_zh", "phone", "preferred_language", "is_demo")}),
+        *(DjangoUserAdmin.fieldsets or ()),
+        (
+            _("SocialDesk"),
+            {"fields": ("display_name_zh", "phone", "preferred_language", "is_demo")},
+        ),
     )
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
@@ -38,7 +49,15 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "name",
+        "user",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     readonly_fields = ["user", "name", "prefix", "created_at", "expires_at", "last_used_at"]
     exclude = ["token_hash"]
 

@@ -71,7 +71,12 @@ class IdleTimeoutMiddleware:
                 login_url = reverse("accounts:login")
                 if request.path.startswith("/api/"):
                     return JsonResponse(
-                        {"error": {"code": "session_expired", "message": _("Your session has expired.")}},
+                        {
+                            "error": {
+                                "code": "session_expired",
+                                "message": _("Your session has expired."),
+                            }
+                        },
                         status=401,
                     )
                 if getattr(request, "htmx", False):
@@ -97,22 +102,30 @@ class RequireTwoFactorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if user.is_authenticated and not request.path.startswith(self.OPEN_PREFIXES):
-            step = two_factor_step(user=user, is_verified=user.is_verified())  # type: ignore[union-attr]
+            step = two_factor_step(user=user, is_verified=user.is_verified())  # type: ignore[union-attr,attr-defined,unused-ignore]
             if step is not None:
                 if request.path.startswith("/api/"):
                     return JsonResponse(
                         {
                             "error": {
                                 "code": "two_factor_required",
-                                "message": _("Verify your sign-in with your authenticator app first."),
+                                "message": _(
+                                    "Verify your sign-in with your authenticator app first."
+                                ),
                             }
                         },
                         status=401,
                     )
-                target = reverse("accounts:2fa_verify" if step == "verify" else "accounts:2fa_setup")
+                target = reverse(
+                    "accounts:2fa_verify" if step == "verify" else "accounts:2fa_setup"
+                )
                 if step == "setup" and not request.session.get("socialdesk_2fa_told"):
                     messages.info(
-                        request, _("Your role needs two-factor sign-in. Set up an authenticator app to continue.")
+                        request,
+                        _(
+                            "Your role needs two-factor sign-in. "
+                            "Set up an authenticator app to continue."
+                        ),
                     )
                     request.session["socialdesk_2fa_told"] = True
                 return HttpResponseRedirect(target)

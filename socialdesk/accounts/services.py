@@ -15,7 +15,7 @@ from socialdesk.core.access import Action, policy_for
 
 from .models import ApiToken, User
 
-TOKEN_PREFIX = "sd_"
+TOKEN_PREFIX = "sd_"  # noqa: S105 (a visible marker, not a secret)
 
 
 def hash_token(raw: str) -> str:
@@ -50,9 +50,7 @@ def totp_device_confirm(*, user: User, device: TOTPDevice, token: str) -> bool:
 
 
 @transaction.atomic
-def api_token_create(
-    *, user: User, name: str, expires_in_days: int | None
-) -> tuple[ApiToken, str]:
+def api_token_create(*, user: User, name: str, expires_in_days: int | None) -> tuple[ApiToken, str]:
     """Create a personal API token; the secret is returned once and only its hash is kept."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None

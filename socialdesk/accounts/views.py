@@ -49,7 +49,7 @@ class SignInView(auth_views.LoginView):
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
             language,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            samesite="Lax",
             secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
         )
         return response
@@ -118,12 +118,12 @@ def set_language(request: HttpRequest) -> HttpResponse:
     language = form.cleaned_data["language"] if form.is_valid() else settings.LANGUAGE_CODE
     response = HttpResponseRedirect(_safe_next(request, request.POST.get("next")))
     if request.user.is_authenticated:
-        services.user_set_language(user=request.user, language=language)  # type: ignore[arg-type]
+        services.user_set_language(user=request.user, language=language)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         language,
         max_age=365 * 24 * 3600,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        samesite="Lax",
         secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
     )
     return response

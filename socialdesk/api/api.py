@@ -14,8 +14,9 @@ api = NinjaAPI(
     version="1",
     description=(
         "SocialDesk 社福台 API. Authenticate with a personal API token "
-        "(`Authorization: Bearer sd_…`, created under Account → API tokens) or the browser session. "
-        "Errors always have the shape `{\"error\": {\"code\", \"message\", \"details\"}}`; send "
+        "(`Authorization: Bearer sd_…`, created under Account → API tokens) "
+        "or the browser session. "
+        'Errors always have the shape `{"error": {"code", "message", "details"}}`; send '
         "`Accept-Language: en` or `zh-Hant` for messages in that language."
     ),
     auth=[TokenAuth(), VerifiedSessionAuth()],
@@ -43,7 +44,9 @@ def health(request: HttpRequest) -> HealthOut:
         database = "ok"
     except Exception:  # pragma: no cover - depends on a broken database
         database = "unavailable"
-    return HealthOut(status="ok" if database == "ok" else "degraded", database=database, version="1")
+    return HealthOut(
+        status="ok" if database == "ok" else "degraded", database=database, version="1"
+    )
 
 
 def _mount() -> None:

@@ -65,7 +65,10 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(ValidationError)
     def on_model_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         details = (
-            [{"field": f, "message": " ".join(str(m) for m in ms)} for f, ms in exc.message_dict.items()]
+            [
+                {"field": f, "message": " ".join(str(m) for m in ms)}
+                for f, ms in exc.message_dict.items()
+            ]
             if hasattr(exc, "error_dict")
             else [{"field": "", "message": str(m)} for m in exc.messages]
         )
@@ -113,5 +116,9 @@ def install(api: NinjaAPI) -> None:
 
         logging.getLogger("socialdesk.api").exception("Unhandled API error")
         return error_response(
-            api, request, 500, "server_error", _("Something went wrong on the server. It has been logged.")
+            api,
+            request,
+            500,
+            "server_error",
+            _("Something went wrong on the server. It has been logged."),
         )

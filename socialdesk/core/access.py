@@ -10,7 +10,7 @@ from enum import StrEnum
 from functools import wraps
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -87,7 +87,7 @@ def actor_for(user: User | AnonymousUser | None) -> Actor:
         ).order_by("pk")
     )
     actor = Actor(user_id=user.pk, grants=grants)
-    user._socialdesk_actor = actor  # type: ignore[union-attr]
+    user._socialdesk_actor = actor  # type: ignore[union-attr,attr-defined,unused-ignore]
     return actor
 
 
@@ -182,7 +182,7 @@ class Policy[M2: models.Model]:
         but not do `action` to it."""
         try:
             obj = self.queryset(user, Action.VIEW).get(pk=pk)
-        except (self.model.DoesNotExist, ValueError, TypeError) as exc:
+        except (ObjectDoesNotExist, ValueError, TypeError) as exc:
             raise Http404 from exc
         if action != Action.VIEW and not self.allows(user, obj, action):
             raise PermissionDenied
@@ -197,7 +197,7 @@ def register(policy_class: type[Policy[Any]]) -> type[Policy[Any]]:
     return policy_class
 
 
-def policy_for(model: type[M]) -> Policy[M]:
+def policy_for[T: models.Model](model: type[T]) -> Policy[T]:
     try:
         return _POLICIES[model]
     except KeyError as exc:

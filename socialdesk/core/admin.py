@@ -38,9 +38,12 @@ class VersionCheckForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.instance.pk:
-            stored = type(self.instance)._default_manager.filter(pk=self.instance.pk).values_list(
-                "version", flat=True
-            ).first()
+            stored = (
+                type(self.instance)
+                ._default_manager.filter(pk=self.instance.pk)
+                .values_list("version", flat=True)
+                .first()
+            )
             if data.get("loaded_version") != stored:
                 raise forms.ValidationError(str(ConflictError.message))
         return data
@@ -84,7 +87,15 @@ class OrganisationAdmin(VersionedAdmin):
 
 @admin.register(ServiceUnit)
 class ServiceUnitAdmin(VersionedAdmin):
-    list_display = ["code", "name_zh", "name_en", "organisation", "service_type", "district", "is_active"]
+    list_display = [
+        "code",
+        "name_zh",
+        "name_en",
+        "organisation",
+        "service_type",
+        "district",
+        "is_active",
+    ]
     list_filter = ["service_type", "district", "organisation", "is_active"]
     search_fields = ["code", "name_zh", "name_en"]
     autocomplete_fields = ["organisation"]
@@ -114,4 +125,4 @@ class BackgroundJobAdmin(admin.ModelAdmin):
         return False
 
 
-admin.site.empty_value_display = _("(none)")
+admin.site.empty_value_display = str(_("(none)"))

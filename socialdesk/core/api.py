@@ -87,9 +87,7 @@ class UnitPatch(Schema):
 
 @router.get("/units", response=list[UnitOut], summary="Service units the caller may see")
 @paginate(PageNumberPagination, page_size=50)
-def unit_list(
-    request: HttpRequest, q: str = "", service_type: str = "", district: str = ""
-) -> Any:
+def unit_list(request: HttpRequest, q: str = "", service_type: str = "", district: str = "") -> Any:
     return selectors.service_unit_list_for(
         user=request.user, query=q[:100], service_type=service_type, district=district
     )
@@ -108,7 +106,7 @@ def unit_detail(request: HttpRequest, unit_id: int) -> Any:
 )
 def unit_update(request: HttpRequest, unit_id: int, payload: UnitPatch) -> Any:
     data = payload.dict(exclude_unset=True, exclude={"version"})
-    if "phone" in data and data["phone"]:
+    if data.get("phone"):
         from .forms import PHONE_VALIDATOR
 
         PHONE_VALIDATOR.clean(data["phone"])

@@ -9,4 +9,3 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import audit, policies  # noqa: F401  (register audited models and policies)
-

@@ -24,7 +24,7 @@ auditlog.register(Membership)
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client's address: X-Forwarded-For is trusted only behind the configured number of proxies."""
+    """The client's address; X-Forwarded-For counts only behind the configured number of proxies."""
     proxies = getattr(settings, "SOCIALDESK_TRUSTED_PROXIES", 0)
     forwarded = request.headers.get("X-Forwarded-For", "")
     if proxies and forwarded:

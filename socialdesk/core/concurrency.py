@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-M = TypeVar("M", bound=models.Model)
 
 
 class ConflictError(Exception):
@@ -23,7 +22,7 @@ class ConflictError(Exception):
         self.current = current
 
 
-def update_versioned(
+def update_versioned[M: models.Model](
     obj: M, *, expected_version: int, changes: dict[str, Any], fields: list[str] | None = None
 ) -> M:
     """Apply `changes` to `obj` if its stored version is still `expected_version`; bump the version.

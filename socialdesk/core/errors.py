@@ -18,7 +18,9 @@ def _json(status: int, code: str, message: str) -> JsonResponse:
 
 
 def _page(request: HttpRequest, template: str, status: int) -> HttpResponse:
-    return HttpResponse(loader.render_to_string(template, {"request_path": request.path}, request), status=status)
+    return HttpResponse(
+        loader.render_to_string(template, {"request_path": request.path}, request), status=status
+    )
 
 
 def bad_request(request: HttpRequest, exception: Any = None) -> HttpResponse:
@@ -41,6 +43,8 @@ def page_not_found(request: HttpRequest, exception: Any = None) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if _api(request):
-        return _json(500, "server_error", _("Something went wrong on the server. It has been logged."))
+        return _json(
+            500, "server_error", _("Something went wrong on the server. It has been logged.")
+        )
     # No context processors: the failure may be in the database or a processor itself.
     return HttpResponse(loader.get_template("500.html").render({}), status=500)

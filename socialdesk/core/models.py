@@ -22,7 +22,7 @@ class TimeStampedModel(models.Model):
 
 
 class VersionedModel(TimeStampedModel):
-    """A record people edit: its version number lets a stale save be refused (optimistic locking)."""
+    """A record people edit: its version lets a stale save be refused (optimistic locking)."""
 
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
@@ -31,7 +31,7 @@ class VersionedModel(TimeStampedModel):
 
 
 class BilingualNamed(models.Model):
-    """A record with a Traditional Chinese and an English name; `name` follows the active language."""
+    """A record with Traditional Chinese and English names; `name` follows the active language."""
 
     name_zh = models.CharField(_("name (Chinese)"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200)
@@ -39,15 +39,15 @@ class BilingualNamed(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         language = (get_language() or settings.LANGUAGE_CODE).lower()
         if language.startswith("en"):
             return self.name_en or self.name_zh
         return self.name_zh or self.name_en
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Region(models.TextChoices):
@@ -194,7 +194,10 @@ class Membership(TimeStampedModel):
         related_name="memberships",
     )
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="memberships"
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="memberships",
     )
     service_unit = models.ForeignKey(
         ServiceUnit,
@@ -233,9 +236,12 @@ class Membership(TimeStampedModel):
         if self.role in UNIT_ROLES and not self.service_unit_id:
             errors["service_unit"] = _("This role is held in a service unit; choose one.")
         if self.role not in UNIT_ROLES and self.service_unit_id:
-            errors["service_unit"] = _("This role is held in the whole organisation; leave the unit empty.")
+            errors["service_unit"] = _(
+                "This role is held in the whole organisation; leave the unit empty."
+            )
         if self.service_unit_id and self.organisation_id:
-            if self.service_unit.organisation_id != self.organisation_id:
+            unit = ServiceUnit.objects.filter(pk=self.service_unit_id).first()
+            if unit is not None and unit.organisation_id != self.organisation_id:
                 errors["service_unit"] = _("The service unit belongs to another organisation.")
         if self.role in SWD_ONLY_ROLES and self.organisation_id and not self.organisation.is_swd:
             errors["role"] = _("Only Social Welfare Department staff can hold this role.")

@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.db.models import Q
 
 from .access import Action, Actor, Policy, register
-from .models import BackgroundJob, District, DistrictOffice, Organisation, Role, ServiceType, ServiceUnit
+from .models import (
+    BackgroundJob,
+    District,
+    DistrictOffice,
+    Organisation,
+    Role,
+    ServiceType,
+    ServiceUnit,
+)
 
 SECTOR_WIDE = (Role.SWD_SUBVENTIONS, Role.SYSTEM_ADMIN)
 ORGANISATION_WIDE = (Role.AGENCY_ADMIN, Role.AGENCY_FINANCE, Role.PRIVACY_OFFICER)
@@ -55,7 +63,9 @@ class ReferenceDataPolicy(Policy[District]):
     def scope(self, actor: Actor, action: Action) -> Q | None:
         if action == Action.VIEW and actor.is_authenticated:
             return Q()
-        if action in (Action.ADD, Action.CHANGE, Action.DELETE) and actor.has_role(Role.SYSTEM_ADMIN):
+        if action in (Action.ADD, Action.CHANGE, Action.DELETE) and actor.has_role(
+            Role.SYSTEM_ADMIN
+        ):
             return Q()
         return None
 

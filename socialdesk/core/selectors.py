@@ -101,7 +101,9 @@ def dashboard_counts_for(*, user: Any) -> dict[str, int]:
 def team_for_units(*, unit_ids: frozenset[int]) -> QuerySet[Membership]:
     """Colleagues holding roles in the given units (names and roles only)."""
     return (
-        Membership.objects.filter(service_unit_id__in=unit_ids, is_active=True, user__is_active=True)
+        Membership.objects.filter(
+            service_unit_id__in=unit_ids, is_active=True, user__is_active=True
+        )
         .select_related("user", "service_unit")
         .order_by("service_unit__code", "role", "user__username")
     )

@@ -138,9 +138,13 @@ def unit_edit(request: HttpRequest, unit_id: int) -> HttpResponse:
 
 @capability_required(Capability.VIEW_STAFF)
 def staff_list(request: HttpRequest) -> HttpResponse:
-    staff = selectors.staff_list_for(user=request.user, query=request.GET.get("q", "").strip()[:100])
+    staff = selectors.staff_list_for(
+        user=request.user, query=request.GET.get("q", "").strip()[:100]
+    )
     page = Paginator(staff, 25).get_page(request.GET.get("page"))
-    return render(request, "core/staff_list.html", {"page_obj": page, "q": request.GET.get("q", "")})
+    return render(
+        request, "core/staff_list.html", {"page_obj": page, "q": request.GET.get("q", "")}
+    )
 
 
 @capability_required(Capability.VIEW_STAFF)
@@ -201,7 +205,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @login_required
-def job_download(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_download(request: HttpRequest, job_id: int) -> HttpResponse | FileResponse:
     job = selectors.background_job_get_for(user=request.user, job_id=job_id)
     if not job.result_file:
         messages.error(request, _("This job has no file to download yet."))

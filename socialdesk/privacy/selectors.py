@@ -29,7 +29,9 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def audit_list_for(*, user: Any, filters: AuditFilter, action: str = Action.VIEW) -> QuerySet[LogEntry]:
+def audit_list_for(
+    *, user: Any, filters: AuditFilter, action: str = Action.VIEW
+) -> QuerySet[LogEntry]:
     """Entries the privacy officer may see, newest first."""
     visible = policy_for(LogEntry).queryset(user, Action(action)).values("pk")
     qs = LogEntry.objects.filter(pk__in=visible)
@@ -53,7 +55,10 @@ def audit_summary_for(*, user: Any) -> dict[str, Any]:
     """Counts by action over the last seven days and the latest entries, for the dashboard."""
     since = timezone.localdate() - timedelta(days=6)
     recent = audit_list_for(user=user, filters=AuditFilter(date_from=since))
-    by_action = {row["action"]: row["n"] for row in recent.order_by().values("action").annotate(n=Count("pk"))}
+    by_action = {
+        row["action"]: row["n"]
+        for row in recent.order_by().values("action").annotate(n=Count("pk"))
+    }
     return {
         "reads": by_action.get(LogEntry.Action.ACCESS, 0),
         "writes": sum(n for a, n in by_action.items() if a != LogEntry.Action.ACCESS),

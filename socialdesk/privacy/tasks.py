@@ -16,7 +16,18 @@ from socialdesk.core.jobs import job_progress, job_run
 
 from .selectors import AuditFilter, audit_list_for
 
-CSV_HEADER = ["id", "timestamp", "action", "user", "ip_address", "record_type", "record_id", "record", "changes", "details"]
+CSV_HEADER = [
+    "id",
+    "timestamp",
+    "action",
+    "user",
+    "ip_address",
+    "record_type",
+    "record_id",
+    "record",
+    "changes",
+    "details",
+]
 
 
 def _filters(params: dict[str, Any]) -> AuditFilter:

@@ -36,8 +36,12 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     """Start a CSV export of the entries matching the search, as a background job."""
     form = AuditSearchForm(request.POST)
     if not form.is_valid():
-        page = Paginator(audit_list_for(user=request.user, filters=AuditFilter()).none(), 50).get_page(1)
-        return render(request, "privacy/audit_log.html", {"form": form, "page_obj": page}, status=400)
+        page = Paginator(
+            audit_list_for(user=request.user, filters=AuditFilter()).none(), 50
+        ).get_page(1)
+        return render(
+            request, "privacy/audit_log.html", {"form": form, "page_obj": page}, status=400
+        )
     f = form.to_filter()
     params = {
         "user": f.user,
@@ -47,5 +51,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         "date_from": f.date_from.isoformat() if f.date_from else None,
         "date_to": f.date_to.isoformat() if f.date_to else None,
     }
-    job = job_start(user=request.user, kind="audit_export", task=export_audit_csv, parameters=params)
+    job = job_start(
+        user=request.user, kind="audit_export", task=export_audit_csv, parameters=params
+    )
     return redirect("core:job_detail", job_id=job.pk)

@@ -12,7 +12,7 @@ from django.utils import translation
 
 from socialdesk.core.demo import DemoDataError, DemoLogin, load_demo_data, load_reference_data
 
-DEFAULT_DEMO_PASSWORD = "SocialDesk-demo-2026"  # public demo password, by design
+DEFAULT_DEMO_PASSWORD = "SocialDesk-demo-2026"  # public demo password, by design  # noqa: S105 (published demo password)
 
 
 class Command(BaseCommand):

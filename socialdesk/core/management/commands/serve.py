@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
 
     def handle(self, *args: Any, addrport: str, **options: Any) -> None:
-        worker = subprocess.Popen(  # noqa: S603
+        worker = subprocess.Popen(
             [sys.executable, "manage.py", "db_worker", "--interval", "1"],
         )
         self.stdout.write(self.style.SUCCESS(f"Task worker started (pid {worker.pid})."))
