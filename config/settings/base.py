@@ -107,6 +107,7 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "socialdesk.core.access.RolePermissionBackend",  # the admin's model permissions, from the role
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -128,10 +129,12 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SOCIALDESK_IDLE_TIMEOUT = env_int("SOCIALDESK_IDLE_TIMEOUT", 30 * 60)
+SOCIALDESK_SESSION_MAX_AGE = env_int("SOCIALDESK_SESSION_MAX_AGE", 10 * 60 * 60)
 
 # Two-factor: required for roles that see personal data; demo users may be exempted in development.
 SOCIALDESK_2FA_EXEMPT_DEMO_USERS = False
 OTP_TOTP_ISSUER = "SocialDesk"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows anyone's authenticator key or QR code
 
 # Login throttling (django-axes): 5 failures per username and address lock for 15 minutes.
 AXES_FAILURE_LIMIT = env_int("SOCIALDESK_LOGIN_FAILURE_LIMIT", 5)
@@ -140,7 +143,6 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 # Internationalisation: Traditional Chinese first.
 LANGUAGE_CODE = "zh-hant"
@@ -193,6 +195,11 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 AUDITLOG_CID_HEADER = None
 # Number of reverse proxies in front of the app whose X-Forwarded-For may be trusted (0: none).
 SOCIALDESK_TRUSTED_PROXIES = env_int("SOCIALDESK_TRUSTED_PROXIES", 0)
+# Axes locks by client address too: it reads X-Forwarded-For only behind trusted proxies.
+AXES_IPWARE_PROXY_COUNT = SOCIALDESK_TRUSTED_PROXIES or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if SOCIALDESK_TRUSTED_PROXIES else ["REMOTE_ADDR"]
+)
 
 NINJA_PAGINATION_PER_PAGE = 50
 

@@ -6,4 +6,4 @@ from .env import env_bool
 
 # Demo users (is_demo) may skip two-factor so a trial can sign straight in; prod refuses this.
 SOCIALDESK_2FA_EXEMPT_DEMO_USERS = env_bool("SOCIALDESK_2FA_EXEMPT_DEMO_USERS", True)
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it even when serving from finders
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing

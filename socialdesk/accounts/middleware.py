@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from .selectors import two_factor_step
 
 LAST_ACTIVITY_KEY = "socialdesk_last_activity"
+STARTED_KEY = "socialdesk_session_started"
 
 
 def _supported(code: str | None) -> str | None:
@@ -50,13 +51,14 @@ class UserLanguageMiddleware:
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
-        response.headers.setdefault("Content-Language", language)
+        response.headers.setdefault("Content-Language", translation.get_language() or language)
         patch_vary_headers(response, ("Cookie", "Accept-Language"))
         return response
 
 
 class IdleTimeoutMiddleware:
-    """Signs a user out after SOCIALDESK_IDLE_TIMEOUT seconds without a request."""
+    """Signs a user out after SOCIALDESK_IDLE_TIMEOUT seconds without a request, and in any case
+    SOCIALDESK_SESSION_MAX_AGE seconds after sign-in."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -65,7 +67,9 @@ class IdleTimeoutMiddleware:
         if request.user.is_authenticated:
             now = int(time.time())
             last = request.session.get(LAST_ACTIVITY_KEY)
-            if last is not None and now - int(last) > settings.SOCIALDESK_IDLE_TIMEOUT:
+            started = request.session.setdefault(STARTED_KEY, now)
+            idle = last is not None and now - int(last) > settings.SOCIALDESK_IDLE_TIMEOUT
+            if idle or now - int(started) > settings.SOCIALDESK_SESSION_MAX_AGE:
                 logout(request)
                 request.session["socialdesk_signed_out_idle"] = True
                 login_url = reverse("accounts:login")

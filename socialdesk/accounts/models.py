@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -31,6 +33,19 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def get_additional_data(self) -> dict[str, Any] | None:
+        """auditlog hook: the organisation the staff member works for (their first active role),
+        so that organisation's privacy officer sees changes to and reads of this record."""
+        organisation_id = (
+            self.memberships.filter(is_active=True)
+            .order_by("pk")
+            .values_list("organisation_id", flat=True)
+            .first()
+            if self.pk
+            else None
+        )
+        return {"organisation": organisation_id} if organisation_id else None
 
     @property
     def display_name(self) -> str:

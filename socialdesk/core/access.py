@@ -122,6 +122,40 @@ CAPABILITY_ROLES: dict[Capability, frozenset[str]] = {
     Capability.USE_API_TOKENS: ALL_ROLES,
 }
 
+# Django model permissions (checked only by the admin, which is for system administrators) that a
+# system administrator holds through the role: app label → actions. Nobody else holds any.
+SYSTEM_ADMIN_MODEL_PERMISSIONS: dict[str, frozenset[str]] = {
+    "core": frozenset({"view", "add", "change", "delete"}),
+    "accounts": frozenset({"view", "add", "change", "delete"}),
+    "axes": frozenset({"view", "delete"}),  # look up and lift sign-in lockouts
+    "otp_totp": frozenset({"view", "delete"}),  # reset a lost authenticator
+    "django_tasks_database": frozenset({"view"}),
+}
+
+
+class RolePermissionBackend:
+    """Authentication backend that authenticates nobody but answers `user.has_perm` for the
+    admin from the user's SocialDesk role (see SYSTEM_ADMIN_MODEL_PERMISSIONS)."""
+
+    def authenticate(self, request: Any, **credentials: Any) -> None:
+        return None
+
+    def _permissions(self, user: Any) -> dict[str, frozenset[str]]:
+        if not getattr(user, "is_active", False):
+            return {}
+        if not has_capability(user, Capability.MANAGE_REFERENCE_DATA):
+            return {}
+        return SYSTEM_ADMIN_MODEL_PERMISSIONS
+
+    def has_perm(self, user: Any, perm: str, obj: Any = None) -> bool:
+        app_label, _, codename = perm.partition(".")
+        action = codename.split("_", 1)[0]
+        return action in self._permissions(user).get(app_label, frozenset())
+
+    def has_module_perms(self, user: Any, app_label: str) -> bool:
+        return app_label in self._permissions(user)
+
+
 # Roles whose work shows personal data: two-factor sign-in is required for them.
 ROLES_REQUIRING_2FA = ALL_ROLES - {Role.AGENCY_FINANCE}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditlog.context import set_actor
 from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
@@ -47,11 +46,11 @@ class AuditContextMiddleware(AuditlogMiddleware):
 
 
 def _organisation_of(obj: models.Model) -> int | None:
-    getter = getattr(obj, "audit_organisation_id", None)
-    if callable(getter):
-        value = getter()
-        return int(value) if value is not None else None
-    return getattr(obj, "organisation_id", None)
+    """The organisation owning `obj`, from the same hook auditlog uses for writes."""
+    getter = getattr(obj, "get_additional_data", None)
+    data = getter() if callable(getter) else None
+    value = (data or {}).get("organisation")
+    return int(value) if value is not None else None
 
 
 def record_read(
@@ -65,16 +64,18 @@ def record_read(
         data["organisation"] = organisation_id
     actor = user if user is not None and getattr(user, "is_authenticated", False) else None
     remote_addr = client_ip(request) if request is not None else None
-    with set_actor(actor, remote_addr=remote_addr):
-        entry = LogEntry.objects.log_create(
-            obj,
-            force_log=True,
-            action=LogEntry.Action.ACCESS,
-            changes=None,
-            additional_data=data or None,
-            actor=actor,
-            remote_addr=remote_addr,
-            serialized_data=None,
-        )
+    # Actor and address are given explicitly. Not wrapped in auditlog's set_actor(): nested inside
+    # the middleware's, it replaces the request's audit context without restoring it, so every
+    # change saved later in the same request would be logged without actor or address.
+    entry = LogEntry.objects.log_create(
+        obj,
+        force_log=True,
+        action=LogEntry.Action.ACCESS,
+        changes=None,
+        additional_data=data or None,
+        actor=actor,
+        remote_addr=remote_addr,
+        serialized_data=None,
+    )
     assert entry is not None
     return entry

@@ -39,19 +39,19 @@ def decrypt(ciphertext: str) -> str:
 
 
 def rotate(ciphertext: str) -> str:
-    """Re-encrypt under the newest key (run after adding a key in front of SOCIALDESK_FIELD_KEYS)."""
+    """Re-encrypt under the newest key (after a new key is put first in SOCIALDESK_FIELD_KEYS)."""
     return _current().rotate(ciphertext.encode("ascii")).decode("ascii")
 
 
 def lookup_hash(value: str) -> str:
-    """Keyed hash of a normalised value (NFKC, no spaces or brackets, upper case) for exact lookup."""
+    """Keyed hash of a normalised value (NFKC, letters and digits only, upper case)."""
     normalised = unicodedata.normalize("NFKC", value)
     normalised = "".join(ch for ch in normalised if ch.isalnum()).upper()
     key = settings.SOCIALDESK_LOOKUP_KEY.encode("utf-8")
     return hmac.new(key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class EncryptedTextField(models.TextField):
     """A text field stored encrypted; it cannot be searched — pair it with a lookup-hash field."""
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> str | None:

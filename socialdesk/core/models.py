@@ -134,6 +134,10 @@ class Organisation(BilingualNamed, VersionedModel):
     def is_swd(self) -> bool:
         return self.kind == OrganisationKind.SWD
 
+    def get_additional_data(self) -> dict[str, Any]:
+        """auditlog hook: the owning organisation, so its privacy officer sees the entry."""
+        return {"organisation": self.pk}
+
 
 class ServiceUnit(BilingualNamed, VersionedModel):
     """A service unit of an organisation: one service type in one district."""
@@ -160,6 +164,10 @@ class ServiceUnit(BilingualNamed, VersionedModel):
         ordering = ["organisation__code", "code"]
         verbose_name = _("service unit")
         verbose_name_plural = _("service units")
+
+    def get_additional_data(self) -> dict[str, Any]:
+        """auditlog hook: the owning organisation, so its privacy officer sees the entry."""
+        return {"organisation": self.organisation_id}
 
     @property
     def address(self) -> str:
@@ -230,6 +238,10 @@ class Membership(TimeStampedModel):
     def __str__(self) -> str:
         where = self.service_unit or self.organisation
         return f"{self.user} · {self.get_role_display()} · {where}"
+
+    def get_additional_data(self) -> dict[str, Any]:
+        """auditlog hook: the owning organisation, so its privacy officer sees the entry."""
+        return {"organisation": self.organisation_id}
 
     def clean(self) -> None:
         errors: dict[str, Any] = {}
