@@ -203,7 +203,23 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 
 NINJA_PAGINATION_PER_PAGE = 50
 
-EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Mail (Django's MAILERS): the console in development; production (settings/prod.py) sends by
+# SMTP, to SOCIALDESK_SMTP_HOST or the local mail relay.
+SMTP_MAILER = {
+    "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "OPTIONS": {
+        "host": env_str("SOCIALDESK_SMTP_HOST", "localhost"),
+        "port": env_int("SOCIALDESK_SMTP_PORT", 587 if env_str("SOCIALDESK_SMTP_HOST") else 25),
+        "username": env_str("SOCIALDESK_SMTP_USER") or None,
+        "password": env_str("SOCIALDESK_SMTP_PASSWORD") or None,
+        "use_tls": env_bool("SOCIALDESK_SMTP_TLS", bool(env_str("SOCIALDESK_SMTP_HOST"))),
+    },
+}
+MAILERS = {
+    "default": SMTP_MAILER
+    if env_str("SOCIALDESK_SMTP_HOST")
+    else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+}
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "socialdesk@localhost")
 
 LOGGING = {

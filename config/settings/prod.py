@@ -8,6 +8,7 @@ from .base import (
     INSECURE_LOOKUP_KEY,
     INSECURE_SECRET_KEY,
     SECRET_KEY,
+    SMTP_MAILER,
     SOCIALDESK_FIELD_KEYS,
     SOCIALDESK_LOOKUP_KEY,
     STORAGES,
@@ -27,6 +28,8 @@ if SOCIALDESK_LOOKUP_KEY == INSECURE_LOOKUP_KEY or len(SOCIALDESK_LOOKUP_KEY) < 
     raise ImproperlyConfigured(
         "Set SOCIALDESK_LOOKUP_KEY to a random value of at least 32 characters."
     )
+
+MAILERS = {"default": SMTP_MAILER}
 
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

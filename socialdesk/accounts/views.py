@@ -64,7 +64,10 @@ def _totp_svg(device: TOTPDevice, username: str) -> str:
     uri = device.config_url.replace("otpauth://totp/", f"otpauth://totp/{issuer}:", 1)
     if f"issuer={issuer}" not in uri:
         uri += f"&issuer={issuer}"
-    return segno.make(uri, error="m").svg_inline(scale=4, dark="#111111", light="#ffffff")
+    # omitsize: a viewBox instead of a fixed size, so CSS can scale the code without clipping it.
+    return segno.make(uri, error="m").svg_inline(
+        scale=4, dark="#111111", light="#ffffff", omitsize=True
+    )
 
 
 @login_required

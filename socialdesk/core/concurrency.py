@@ -8,7 +8,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-
 class ConflictError(Exception):
     """Someone else saved the record after the editor loaded it."""
 

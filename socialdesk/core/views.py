@@ -33,6 +33,14 @@ DASHBOARD_ORDER = [
 ]
 
 
+def _rebase_on_current(form: Any, current: Any) -> None:
+    """After a conflict the form keeps the user's values but carries the current version, so that
+    saving again (as the conflict message tells them) applies their values instead of failing
+    with the same conflict for ever."""
+    form.data = form.data.copy()
+    form.data["version"] = str(current.version)
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Each role has its own dashboard; a user with several roles can switch between them."""
@@ -122,6 +130,7 @@ def unit_edit(request: HttpRequest, unit_id: int) -> HttpResponse:
             )
         except ConflictError as conflict:
             form.add_error(None, str(conflict.message))
+            _rebase_on_current(form, conflict.current)
             return render(
                 request,
                 "core/unit_edit.html",
@@ -177,6 +186,7 @@ def staff_edit(request: HttpRequest, staff_id: int) -> HttpResponse:
             )
         except ConflictError as conflict:
             form.add_error(None, str(conflict.message))
+            _rebase_on_current(form, conflict.current)
             return render(
                 request,
                 "core/staff_edit.html",

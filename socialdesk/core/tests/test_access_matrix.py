@@ -1,0 +1,631 @@
+"""THE role × URL test: every URL pattern of config.urls (pages, the Django admin, the API),
+requested as every role and as an anonymous visitor, against records of the user's own
+organisation and of another organisation.
+
+EXPECTATIONS says, for each URL name (or admin pattern group), which roles may open it. A URL
+pattern the table does not cover fails the suite, so every new URL has to be added here on purpose.
+
+Refused signed-in users get 403 or 404, refused anonymous visitors a redirect to the sign-in page
+(pages) or 401 (API); a refused response never contains a sentinel value of the record asked for,
+and a refused POST/PATCH changes nothing.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tasks_db.models import DBTaskResult
+
+from socialdesk.accounts.models import ApiToken, User
+from socialdesk.accounts.tests.factories import TOTPDeviceFactory
+from socialdesk.core.models import (
+    BackgroundJob,
+    District,
+    DistrictOffice,
+    Membership,
+    Organisation,
+    Role,
+    ServiceType,
+    ServiceUnit,
+)
+from socialdesk.core.tests.world import ROLES, World, build_world, sign_in
+
+ANONYMOUS = "anonymous"
+IDENTITIES = (*ROLES, ANONYMOUS)
+OWN, OTHER = "own", "other"
+
+ALL = frozenset(ROLES)
+NONE: frozenset[str] = frozenset()
+FW, US, AA, AF = Role.FRONTLINE_WORKER, Role.UNIT_SUPERVISOR, Role.AGENCY_ADMIN, Role.AGENCY_FINANCE
+SWD, PO, SA = Role.SWD_SUBVENTIONS, Role.PRIVACY_OFFICER, Role.SYSTEM_ADMIN
+SECTOR = frozenset({SWD, SA})
+
+
+@dataclass(frozen=True)
+class Expect:
+    """Who may use one URL pattern.
+
+    get: roles that may GET it (with a record of their own organisation when it takes one); None
+        when the pattern does not answer GET (405, or a refusal before that).
+    get_other: roles that may GET it with a record of another organisation.
+    write / write_other: the same for the mutation (POST, or `method`); None: not a mutation view.
+    public: anonymous visitors may use it too.
+    """
+
+    get: frozenset[str] | None
+    get_other: frozenset[str] = NONE
+    write: frozenset[str] | None = None
+    write_other: frozenset[str] = NONE
+    method: str = "post"
+    public: bool = False
+    query: str = ""
+    lands_on_login: bool = False  # success is a redirect to the sign-in page (signing out)
+
+
+def both(roles: frozenset[str] | set[str], other: frozenset[str] | set[str] = NONE) -> Expect:
+    """A mutation view: the same roles may open and submit it."""
+    return Expect(
+        get=frozenset(roles),
+        get_other=frozenset(other),
+        write=frozenset(roles),
+        write_other=frozenset(other),
+    )
+
+
+ADMIN_ONLY = both({SA})
+ADMIN_VIEW_ONLY = Expect(get=frozenset({SA}), write=NONE)
+ADMIN_NOBODY = Expect(get=NONE, write=NONE)
+
+# Keys are glob patterns matched against "namespace:name" and against the route; the first match
+# wins, so specific entries come before the groups that follow them.
+EXPECTATIONS: dict[str, Expect] = {
+    # --- Pages -----------------------------------------------------------------------------------
+    "core:dashboard": Expect(get=ALL),
+    "core:unit_list": Expect(get=ALL),
+    "core:unit_detail": Expect(get=ALL, get_other=SECTOR),
+    "core:unit_edit": both({AA, SA}, {SA}),
+    "core:staff_list": Expect(get=frozenset({AA, PO, SA})),
+    "core:staff_detail": Expect(get=frozenset({AA, PO, SA}), get_other=frozenset({SA})),
+    "core:staff_edit": both({AA, SA}, {SA}),
+    "core:job_detail": Expect(get=ALL),  # a job belongs to whoever started it
+    "core:job_download": Expect(get=ALL),
+    "accounts:login": Expect(get=ALL, public=True),  # signed in: redirected to the dashboard
+    "accounts:logout": Expect(get=None, write=ALL, public=True, lands_on_login=True),
+    "accounts:2fa_setup": Expect(get=ALL),
+    "accounts:2fa_verify": Expect(get=ALL),  # already verified: redirected to the dashboard
+    "accounts:set_language": Expect(get=None, write=ALL, public=True),
+    "accounts:profile": Expect(get=ALL),
+    "accounts:password_change": both(ALL),
+    "accounts:api_tokens": both(ALL),
+    "accounts:api_token_revoke": Expect(get=None, write=ALL),  # only one's own tokens
+    "privacy:audit_log": Expect(get=frozenset({PO})),
+    "privacy:audit_export": Expect(get=None, write=frozenset({PO})),
+    # --- API -------------------------------------------------------------------------------------
+    "api:api-root": Expect(get=NONE),  # 404 in the API's error shape for everyone
+    "api:openapi-json": Expect(get=ALL, public=True),
+    "api:openapi-view": Expect(get=ALL, public=True),
+    "api:health": Expect(get=ALL, public=True),
+    "api:me": Expect(get=ALL),
+    "api:unit_list": Expect(get=ALL),
+    "api:unit_detail": Expect(get=ALL, get_other=SECTOR),
+    # Same path as api:unit_detail, so GET answers as that endpoint does; the mutation is PATCH.
+    "api:unit_update": Expect(
+        get=ALL,
+        get_other=SECTOR,
+        write=frozenset({AA, SA}),
+        write_other=frozenset({SA}),
+        method="patch",
+    ),
+    # --- Django admin: system administrators only ------------------------------------------------
+    "admin:index": Expect(get=frozenset({SA})),
+    "admin:app_list": Expect(get=frozenset({SA})),
+    "admin:jsi18n": Expect(get=frozenset({SA})),
+    "admin:login": Expect(get=NONE),  # signed-in users get 403; anonymous go to SocialDesk's login
+    "admin:logout": Expect(get=None, write=frozenset({SA}), lands_on_login=True),
+    "admin:password_change": ADMIN_ONLY,
+    "admin:password_change_done": Expect(get=frozenset({SA})),
+    "admin:view_on_site": Expect(get=NONE),  # no model has get_absolute_url: 404 even for SA
+    "admin:autocomplete": Expect(
+        get=frozenset({SA}), query="?app_label=core&model_name=serviceunit&field_name=organisation"
+    ),
+    "admin:auth_user_password_change": ADMIN_ONLY,
+    # Exceptions to the groups below. The admin never shows authenticator keys
+    # (OTP_ADMIN_HIDE_SENSITIVE_DATA); accounts and memberships are disabled, never deleted; jobs,
+    # tokens, lockouts, devices and task results are not made or edited here.
+    "admin:otp_totp_totpdevice_config": ADMIN_NOBODY,
+    "admin:otp_totp_totpdevice_qrcode": ADMIN_NOBODY,
+    "admin:accounts_user_delete": ADMIN_NOBODY,
+    "admin:core_membership_delete": ADMIN_NOBODY,
+    "admin:django_tasks_database_dbtaskresult_delete": ADMIN_NOBODY,
+    "admin:core_backgroundjob_add": ADMIN_NOBODY,
+    "admin:accounts_apitoken_add": ADMIN_NOBODY,
+    "admin:otp_totp_totpdevice_add": ADMIN_NOBODY,
+    "admin:django_tasks_database_dbtaskresult_add": ADMIN_NOBODY,
+    "admin:axes_*_add": ADMIN_NOBODY,
+    "admin:core_backgroundjob_change": ADMIN_VIEW_ONLY,
+    "admin:otp_totp_totpdevice_change": ADMIN_VIEW_ONLY,
+    "admin:django_tasks_database_dbtaskresult_change": ADMIN_VIEW_ONLY,
+    "admin:axes_*_change": ADMIN_VIEW_ONLY,
+    # Groups are not used and nobody holds auth permissions; only the site-level redirect answers.
+    "admin/auth/group/<path:object_id>/": Expect(get=frozenset({SA})),
+    "admin/auth/group/*": ADMIN_NOBODY,
+    # Model pages of every other registered model.
+    "admin:*_changelist": ADMIN_ONLY,  # POST: bulk actions such as delete_selected
+    "admin:*_add": ADMIN_ONLY,
+    "admin:*_history": Expect(get=frozenset({SA})),
+    "admin:*_change": ADMIN_ONLY,
+    "admin:*_delete": ADMIN_ONLY,
+    "admin/*/*/<path:object_id>/": Expect(get=frozenset({SA})),  # redirects to the change page
+    "admin/(?P<url>.*)$": Expect(get=NONE),  # catch-all: 404 for SA, 403 for everyone else
+}
+
+# Parameters that take a record of the user's own organisation or of another one.
+SCOPED_PARAMETERS = {"unit_id", "staff_id", "job_id", "token_id"}
+
+
+@dataclass(frozen=True)
+class Route:
+    ident: str  # "namespace:name", or the route for unnamed patterns
+    route: str
+    params: tuple[str, ...]
+    pattern: URLPattern
+
+    @property
+    def scoped(self) -> bool:
+        return bool(SCOPED_PARAMETERS & set(self.params))
+
+    @property
+    def admin_model(self) -> type[models.Model] | None:
+        parts = self.route.split("/")
+        if self.route.startswith("admin/") and len(parts) > 3 and "<" not in parts[1]:
+            from django.apps import apps
+
+            try:
+                return apps.get_model(parts[1], parts[2])
+            except LookupError:
+                return None
+        return None
+
+
+def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = ":".join(n for n in (namespace, entry.namespace or "") if n)
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), ns)
+        else:
+            route = prefix + str(entry.pattern)
+            ident = f"{namespace}:{entry.name}" if entry.name else route
+            params = tuple(entry.pattern.regex.groupindex)
+            yield Route(ident=ident, route=route, params=params, pattern=entry)
+
+
+ROUTES: list[Route] = list(_walk(get_resolver().url_patterns))
+
+
+def expectation_for(route: Route) -> Expect | None:
+    for key, expect in EXPECTATIONS.items():
+        if route.ident == key or route.route == key:
+            return expect
+    for key, expect in EXPECTATIONS.items():
+        if fnmatch.fnmatchcase(route.ident, key) or fnmatch.fnmatchcase(route.route, key):
+            return expect
+    return None
+
+
+# --- Test data ---
+
+
+@dataclass
+class Target:
+    """A value for a path parameter and the record it stands for (whose sentinels are checked)."""
+
+    value: Any
+    record: models.Model | None = None
+
+
+def _admin_records(world: World) -> dict[type[models.Model], models.Model]:
+    """One record per model registered in the admin, in NGO B wherever the model has an owner."""
+    device = TOTPDevice.objects.filter(user=world.staff_b).first() or TOTPDeviceFactory(
+        user=world.staff_b
+    )
+    attempt_fields = {
+        "user_agent": "test",
+        "ip_address": "10.9.9.9",
+        "username": "bravo",
+        "http_accept": "*/*",
+        "path_info": "/accounts/login/",
+    }
+    return {
+        ServiceUnit: world.unit_b,
+        Organisation: world.ngo_b,
+        Membership: Membership.objects.get(user=world.staff_b),
+        District: world.district,
+        DistrictOffice: world.district.district_office,
+        ServiceType: world.service_type,
+        BackgroundJob: world.job_b,
+        User: world.staff_b,
+        ApiToken: world.token_b,
+        TOTPDevice: device,
+        Group: Group.objects.create(name="Bravo group"),
+        AccessAttempt: AccessAttempt.objects.create(
+            get_data="", post_data="", failures_since_start=1, **attempt_fields
+        ),
+        AccessLog: AccessLog.objects.create(**attempt_fields),
+        AccessFailureLog: AccessFailureLog.objects.create(**attempt_fields),
+        DBTaskResult: DBTaskResult.objects.create(
+            args_kwargs={"args": [], "kwargs": {}},
+            task_path="socialdesk.privacy.tasks.x",
+            backend_name="default",
+            run_after=timezone.now(),
+            exception_class_path="",
+            traceback="",
+        ),
+    }
+
+
+def _owner_role(identity: str) -> str:
+    """Whose "own organisation" records an anonymous visitor is pointed at: NGO A's worker's."""
+    return identity if identity != ANONYMOUS else Role.FRONTLINE_WORKER
+
+
+def target_for(
+    route: Route,
+    param: str,
+    world: World,
+    admin: dict[type[models.Model], models.Model],
+    identity: str,
+    scope: str,
+) -> Target:
+    role = _owner_role(identity)
+    own = scope == OWN
+    if param == "unit_id":
+        unit = world.home_unit(role) if own else world.unit_b
+        return Target(unit.pk, unit)
+    if param == "staff_id":
+        staff = world.home_colleague(role) if own else world.staff_b
+        return Target(staff.pk, staff)
+    if param == "job_id":
+        job = world.jobs[role] if own else world.job_b
+        return Target(job.pk, job)
+    if param == "token_id":
+        token = world.tokens[role] if own else world.token_b
+        return Target(token.pk, token)
+    if route.ident == "admin:view_on_site" and param == "object_id":
+        return Target(world.unit_b.pk, world.unit_b)
+    if param in ("object_id", "pk"):
+        model = route.admin_model
+        assert model is not None and model in admin, f"no admin record for {route.route}"
+        return Target(admin[model].pk, admin[model])
+    if param == "id":  # admin/accounts/user/<id>/password/
+        return Target(world.staff_b.pk, world.staff_b)
+    if param == "content_type_id":  # admin/r/<content_type_id>/<object_id>/
+        return Target(ContentType.objects.get_for_model(ServiceUnit).pk)
+    if param == "app_label":
+        return Target("core")
+    if param == "url":
+        return Target("no-such-page/")
+    raise AssertionError(f"No test value for the parameter {param!r} of {route.route}: add one")
+
+
+def build_path(route: Route, targets: dict[str, Target]) -> str:
+    kwargs = {name: targets[name].value for name in route.params}
+    if route.ident != route.route:  # named: let Django build it
+        return reverse(route.ident, kwargs=kwargs)
+    if "(?P<url>" in route.route:  # the admin's catch-all
+        return "/admin/" + str(kwargs["url"])
+    path = route.route
+    for name, value in kwargs.items():
+        path = re.sub(rf"<(?:\w+:)?{name}>", str(value), path)
+    return "/" + path
+
+
+# --- Sentinels and state ---
+
+
+def sentinels(record: models.Model | None) -> list[str]:
+    """Values of a record that only someone allowed to see it may be shown."""
+    if record is None:
+        return []
+    if isinstance(record, ServiceUnit):
+        return [record.phone, record.address_en]
+    if isinstance(record, User):
+        return [record.phone, record.email]
+    if isinstance(record, BackgroundJob):
+        values = [record.result_name]
+        if record.result_name.startswith("bravo"):
+            values.append("SENTINEL-JOB-BRAVO")
+        return values
+    if isinstance(record, ApiToken):
+        return [record.name]
+    if isinstance(record, Membership):
+        return [record.user.email]
+    return []
+
+
+def body_of(response: Any) -> str:
+    if getattr(response, "streaming", False):
+        # Exhausting streaming_content closes the response (the test client wraps it); closing it
+        # again would fire request_finished and close the database connection mid-test.
+        content = b"".join(response.streaming_content)
+    else:
+        content = response.content
+    return content.decode("utf-8", "replace")
+
+
+STATE_MODELS = (
+    ServiceUnit,
+    Organisation,
+    User,
+    Membership,
+    ApiToken,
+    BackgroundJob,
+    District,
+    DistrictOffice,
+    ServiceType,
+    TOTPDevice,
+    Group,
+    AccessAttempt,
+    DBTaskResult,
+)
+
+
+def state(records: list[models.Model]) -> Any:
+    """Everything a refused mutation could have touched: the records' rows and the table sizes."""
+    rows = [type(r)._default_manager.filter(pk=r.pk).values().first() for r in records]
+    for row in rows:
+        if row is not None:
+            row.pop("last_login", None)  # signing in is not a change to the record
+    counts = {m.__name__: m._default_manager.count() for m in STATE_MODELS}
+    revoked = list(ApiToken.objects.filter(revoked_at__isnull=False).values_list("pk", flat=True))
+    return rows, counts, revoked
+
+
+def write_payload(route: Route, targets: dict[str, Target], allowed: bool) -> dict[str, Any]:
+    """A submission that would change the record if it were accepted."""
+    record = next((t.record for t in targets.values() if t.record is not None), None)
+    if record is not None:
+        record.refresh_from_db()
+    if route.ident == "core:unit_edit":
+        assert isinstance(record, ServiceUnit)
+        return {
+            "name_zh": record.name_zh,
+            "name_en": f"{record.name_en} (changed)",
+            "address_zh": record.address_zh,
+            "address_en": record.address_en,
+            "phone": record.phone,
+            "is_active": "on",
+            "version": record.version,
+        }
+    if route.ident == "core:staff_edit":
+        assert isinstance(record, User)
+        return {
+            "display_name_zh": record.display_name_zh,
+            "first_name": "Changed",
+            "last_name": record.last_name,
+            "email": record.email,
+            "phone": record.phone,
+            "is_active": "on",
+            "version": record.version,
+        }
+    if route.ident == "api:unit_update":
+        assert isinstance(record, ServiceUnit)
+        return {"version": record.version, "name_en": "Changed through the API"}
+    if route.ident == "accounts:api_tokens":
+        return {"name": "matrix token", "expires_in_days": "30"}
+    if route.ident == "accounts:set_language":
+        return {"language": "zh-hant", "next": "/"}
+    if route.route.startswith("admin/"):
+        if allowed:
+            return {}  # the admin re-shows the form (or asks for confirmation): nothing changes
+        if route.ident.endswith("_changelist"):
+            model = route.admin_model
+            return {
+                "action": "delete_selected",
+                "post": "yes",
+                "_selected_action": [str(model._default_manager.first().pk)] if model else [],
+            }
+        if route.ident.endswith("_delete"):
+            return {"post": "yes"}
+        return {
+            "name_zh": "已被竄改",
+            "name_en": "Tampered",
+            "is_active": "",
+            "username": "x",
+            "password1": "Tampered-Password-1!",
+            "password2": "Tampered-Password-1!",
+        }
+    return {}
+
+
+# --- The test ---
+
+
+LOGIN_PREFIX = "/accounts/login/"
+
+
+def assert_allowed(response: Any, what: str, *, lands_on_login: bool = False) -> None:
+    status = response.status_code
+    if 300 <= status < 400:
+        location = response["Location"]
+        if not lands_on_login:
+            assert not location.startswith(LOGIN_PREFIX), f"{what}: sent to sign in ({location})"
+        assert "/accounts/2fa/" not in location, f"{what}: sent to two-factor ({location})"
+    else:
+        assert status in (200, 204), f"{what}: expected success, got {status}"
+
+
+def assert_refused(
+    response: Any, identity: str, what: str, *, not_served: bool, is_api: bool
+) -> None:
+    status = response.status_code
+    extra = (405,) if not_served else ()
+    if identity == ANONYMOUS:
+        if is_api:
+            assert status in (401, 404, *extra), f"{what}: expected 401, got {status}"
+        elif status in (301, 302):
+            assert response["Location"].startswith(LOGIN_PREFIX), f"{what}: {response['Location']}"
+        else:
+            assert status in extra, f"{what}: expected a redirect to sign in, got {status}"
+    else:
+        assert status in (403, 404, *extra), f"{what}: expected 403 or 404, got {status}"
+
+
+def request(client: Client, method: str, path: str, data: dict[str, Any]) -> Any:
+    if method == "get":
+        return client.get(path)
+    if path.startswith("/api/"):
+        return getattr(client, method)(path, data=json.dumps(data), content_type="application/json")
+    return getattr(client, method)(path, data=data)
+
+
+@dataclass
+class Matrix:
+    world: World
+    admin: dict[type[models.Model], models.Model]
+    sessions: dict[str, str]  # role → session key of a signed-in, two-factor-verified session
+
+    def client(self, identity: str) -> Client:
+        client = Client()
+        if identity != ANONYMOUS:
+            client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[identity]
+        return client
+
+
+@pytest.fixture(scope="module")
+def matrix(django_db_setup: None, django_db_blocker: Any) -> Iterator[Matrix]:
+    """The world, admin records and signed-in sessions, made once for the module inside a
+    transaction that is rolled back at the end; each test runs in a savepoint within it."""
+    quiet = logging.getLogger("django.request")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # refusals are expected here by the hundred
+    with django_db_blocker.unblock(), transaction.atomic():
+        world = build_world()
+        sessions = {}
+        for role, user in world.roles.items():
+            client = sign_in(Client(), user)
+            sessions[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        yield Matrix(world=world, admin=_admin_records(world), sessions=sessions)
+        transaction.set_rollback(True)
+    quiet.setLevel(level)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[f"{r.ident}|{r.route}" for r in ROUTES])
+@pytest.mark.django_db
+def test_every_role_reaches_exactly_what_the_table_allows(route: Route, matrix: Matrix) -> None:
+    expect = expectation_for(route)
+    assert expect is not None, f"{route.ident} ({route.route}) is missing from EXPECTATIONS"
+    world, admin = matrix.world, matrix.admin
+    is_api = route.route.startswith("api/")
+    scopes = (OWN, OTHER) if route.scoped else (OWN,)
+
+    for identity in IDENTITIES:
+        client = matrix.client(identity)
+        for scope in scopes:
+            targets = {p: target_for(route, p, world, admin, identity, scope) for p in route.params}
+            path = build_path(route, targets) + expect.query
+            records = [t.record for t in targets.values() if t.record is not None]
+            what = f"{identity} GET {path} ({scope})"
+
+            # GET
+            allowed_roles = expect.get if scope == OWN else expect.get_other
+            if expect.get is None:
+                allowed = False
+            elif identity == ANONYMOUS:
+                allowed = expect.public
+            else:
+                allowed = identity in (allowed_roles or NONE)
+            response = client.get(path)
+            if allowed:
+                assert_allowed(response, what)
+                body_of(response)
+            else:
+                assert_refused(
+                    response, identity, what, not_served=expect.get is None, is_api=is_api
+                )
+                body = body_of(response)
+                for value in [v for record in records for v in sentinels(record)]:
+                    assert value not in body, f"{what}: the response shows {value!r}"
+
+            # POST / PATCH
+            if expect.write is None:
+                continue
+            write_roles = expect.write if scope == OWN else expect.write_other
+            if identity == ANONYMOUS:
+                allowed = expect.public
+            else:
+                allowed = identity in write_roles
+            what = f"{identity} {expect.method.upper()} {path} ({scope})"
+            payload = write_payload(route, targets, allowed)
+            before = state(records)
+            response = request(client, expect.method, path, payload)
+            if allowed:
+                assert_allowed(response, what, lands_on_login=expect.lands_on_login)
+            else:
+                assert_refused(response, identity, what, not_served=False, is_api=is_api)
+                body = body_of(response)
+                for value in [v for record in records for v in sentinels(record)]:
+                    assert value not in body, f"{what}: the response shows {value!r}"
+                assert state(records) == before, f"{what}: a refused request changed data"
+
+
+def test_every_url_pattern_has_an_expectation() -> None:
+    """Adding a URL without deciding who may open it fails here."""
+    missing = [f"{r.ident} ({r.route})" for r in ROUTES if expectation_for(r) is None]
+    assert not missing, "Add these URL patterns to EXPECTATIONS:\n" + "\n".join(missing)
+
+
+def test_every_expectation_matches_a_url_pattern() -> None:
+    """No stale rows: each key of the table still matches some URL pattern."""
+    stale = [
+        key
+        for key in EXPECTATIONS
+        if not any(
+            fnmatch.fnmatchcase(r.ident, key) or fnmatch.fnmatchcase(r.route, key) for r in ROUTES
+        )
+    ]
+    assert not stale, f"Stale EXPECTATIONS keys: {stale}"
+
+
+def test_the_walk_covers_pages_admin_and_api() -> None:
+    """The walk goes through includes: the admin's model pages and the ninja API are in it."""
+    idents = {r.ident for r in ROUTES}
+    assert {"core:unit_detail", "privacy:audit_export", "accounts:api_token_revoke"} <= idents
+    assert {"api:health", "api:unit_update", "api:openapi-json"} <= idents
+    assert {
+        "admin:index",
+        "admin:core_serviceunit_change",
+        "admin:accounts_user_changelist",
+    } <= idents
+    assert sum(r.route.startswith("admin/") for r in ROUTES) > 50
+
+
+def test_no_role_holds_a_capability_it_is_not_listed_for() -> None:
+    """The table and the capability map agree on the pages guarded by a capability."""
+    from socialdesk.core.access import CAPABILITY_ROLES, Capability
+
+    pages: dict[str, Capability] = {
+        "core:unit_list": Capability.VIEW_UNITS,
+        "core:unit_edit": Capability.CHANGE_UNITS,
+        "core:staff_list": Capability.VIEW_STAFF,
+        "core:staff_edit": Capability.CHANGE_STAFF,
+        "privacy:audit_log": Capability.VIEW_AUDIT,
+        "accounts:api_tokens": Capability.USE_API_TOKENS,
+    }
+    for name, capability in pages.items():
+        assert EXPECTATIONS[name].get == CAPABILITY_ROLES[capability], name

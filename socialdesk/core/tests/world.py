@@ -1,0 +1,208 @@
+"""The test world (an NGO + SWD setup with one user per role) and two-factor-verified sign-in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from socialdesk.accounts.models import ApiToken, User
+from socialdesk.accounts.tests.factories import TOTPDeviceFactory, UserFactory, make_token
+from socialdesk.core.models import (
+    BackgroundJob,
+    District,
+    Organisation,
+    OrganisationKind,
+    Role,
+    ServiceType,
+    ServiceUnit,
+)
+from socialdesk.core.tests.factories import (
+    DistrictFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    ServiceTypeFactory,
+    ServiceUnitFactory,
+    finished_job,
+)
+
+ROLES: tuple[str, ...] = tuple(Role.values)
+SWD_ROLES = frozenset({Role.SWD_SUBVENTIONS, Role.SYSTEM_ADMIN})
+
+
+@dataclass
+class World:
+    """Three organisations: NGO A (home of the agency roles), NGO B (the "other" agency nobody
+    in `roles` belongs to) and SWD (home of the SWD subventions officer and the system
+    administrator). Records of NGO B carry sentinel values that must never show up for staff
+    who may not see them."""
+
+    district: District
+    service_type: ServiceType
+    ngo_a: Organisation
+    ngo_b: Organisation
+    swd: Organisation
+    unit_a: ServiceUnit
+    unit_b: ServiceUnit
+    unit_swd: ServiceUnit
+    roles: dict[str, User]
+    colleague_a: User  # a frontline worker in NGO A (the "own organisation" staff record)
+    colleague_swd: User  # an SWD frontline worker
+    staff_b: User  # a frontline worker in NGO B
+    admin_b: User  # NGO B's agency administrator
+    privacy_b: User  # NGO B's privacy officer
+    jobs: dict[str, BackgroundJob] = field(default_factory=dict)  # one finished job per role
+    job_b: BackgroundJob | None = None
+    tokens: dict[str, ApiToken] = field(default_factory=dict)
+    token_b: ApiToken | None = None
+
+    def home_org(self, role: str) -> Organisation:
+        return self.swd if role in SWD_ROLES else self.ngo_a
+
+    def home_unit(self, role: str) -> ServiceUnit:
+        return self.unit_swd if role in SWD_ROLES else self.unit_a
+
+    def home_colleague(self, role: str) -> User:
+        return self.colleague_swd if role in SWD_ROLES else self.colleague_a
+
+
+def _member(
+    username: str,
+    role: str,
+    organisation: Organisation,
+    unit: ServiceUnit | None = None,
+    **extra: Any,
+) -> User:
+    user = UserFactory(username=username, **extra)
+    MembershipFactory(user=user, organisation=organisation, role=role, service_unit=unit)
+    return user
+
+
+def build_world(*, with_jobs_and_tokens: bool = True) -> World:
+    district = DistrictFactory(code="sha-tin", name_zh="沙田", name_en="Sha Tin")
+    service_type = ServiceTypeFactory(
+        code="ifsc",
+        abbreviation="IFSC",
+        name_zh="綜合家庭服務中心",
+        name_en="Integrated Family Service Centre",
+    )
+    ngo_a = OrganisationFactory(code="ngo-a", name_zh="甲機構", name_en="Agency A")
+    ngo_b = OrganisationFactory(code="ngo-b", name_zh="乙機構", name_en="Agency B")
+    swd = OrganisationFactory(
+        code="swd",
+        kind=OrganisationKind.SWD,
+        name_zh="社會福利署",
+        name_en="Social Welfare Department",
+    )
+    common = {"district": district, "service_type": service_type}
+    unit_a = ServiceUnitFactory(
+        organisation=ngo_a,
+        code="a-ifsc",
+        name_zh="甲中心",
+        name_en="Agency A Centre",
+        phone="21110001",
+        address_en="1 Alpha Road",
+        **common,
+    )
+    unit_b = ServiceUnitFactory(
+        organisation=ngo_b,
+        code="b-ifsc",
+        name_zh="乙秘密中心",
+        name_en="Bravo Hidden Centre",
+        phone="29220002",
+        address_en="22 Sentinel Bravo Street",
+        **common,
+    )
+    unit_swd = ServiceUnitFactory(
+        organisation=swd,
+        code="swd-ifsc",
+        name_zh="署方中心",
+        name_en="SWD Centre",
+        phone="23330003",
+        address_en="3 Government Road",
+        **common,
+    )
+    roles = {
+        Role.FRONTLINE_WORKER: _member("worker", Role.FRONTLINE_WORKER, ngo_a, unit_a),
+        Role.UNIT_SUPERVISOR: _member("supervisor", Role.UNIT_SUPERVISOR, ngo_a, unit_a),
+        Role.AGENCY_ADMIN: _member("agencyadmin", Role.AGENCY_ADMIN, ngo_a),
+        Role.AGENCY_FINANCE: _member("finance", Role.AGENCY_FINANCE, ngo_a),
+        Role.PRIVACY_OFFICER: _member("privacy", Role.PRIVACY_OFFICER, ngo_a),
+        Role.SWD_SUBVENTIONS: _member("swdofficer", Role.SWD_SUBVENTIONS, swd),
+        Role.SYSTEM_ADMIN: _member("sysadmin", Role.SYSTEM_ADMIN, swd, is_staff=True),
+    }
+    world = World(
+        district=district,
+        service_type=service_type,
+        ngo_a=ngo_a,
+        ngo_b=ngo_b,
+        swd=swd,
+        unit_a=unit_a,
+        unit_b=unit_b,
+        unit_swd=unit_swd,
+        roles={str(k): v for k, v in roles.items()},
+        colleague_a=_member(
+            "colleague",
+            Role.FRONTLINE_WORKER,
+            ngo_a,
+            unit_a,
+            phone="21119999",
+            email="colleague.sentinel@a.invalid",
+        ),
+        colleague_swd=_member(
+            "swdworker",
+            Role.FRONTLINE_WORKER,
+            swd,
+            unit_swd,
+            phone="23339999",
+            email="swd.sentinel@swd.invalid",
+        ),
+        staff_b=_member(
+            "bravo",
+            Role.FRONTLINE_WORKER,
+            ngo_b,
+            unit_b,
+            phone="29229999",
+            email="bravo.sentinel@b.invalid",
+            display_name_zh="乙員工",
+        ),
+        admin_b=_member("bravoadmin", Role.AGENCY_ADMIN, ngo_b),
+        privacy_b=_member("bravoprivacy", Role.PRIVACY_OFFICER, ngo_b),
+    )
+    if with_jobs_and_tokens:
+        for role, user in world.roles.items():
+            world.jobs[role] = finished_job(
+                requested_by=user,
+                name=f"report-{user.username}.csv",
+                content=f"own,{user.username}\n".encode(),
+            )
+            world.tokens[role], _raw = make_token(user, name=f"token of {user.username}")
+        world.job_b = finished_job(
+            requested_by=world.staff_b,
+            name="bravo-secret-report.csv",
+            content=b"SENTINEL-JOB-BRAVO\n",
+        )
+        world.token_b, _raw = make_token(world.staff_b, name="Bravo sentinel token")
+    return world
+
+
+def verify_second_factor(client: Client, user: User) -> TOTPDevice:
+    """Mark the client's session as two-factor verified, as `django_otp.login` does after a
+    correct code: the session remembers the confirmed device's persistent id."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDeviceFactory(user=user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
+def sign_in(client: Client, user: User, *, verified: bool = True) -> Client:
+    client.force_login(user)
+    if verified:
+        verify_second_factor(client, user)
+    return client
