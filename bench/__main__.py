@@ -31,6 +31,32 @@ def available_areas() -> list[str]:
     )
 
 
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database DATABASE_URL names when it does not exist yet (a benchmark
+    database such as socialdesk_bench), connecting to the server's `postgres` database."""
+    import dj_database_url
+    import psycopg
+    from psycopg import sql
+
+    config = dj_database_url.parse(url)
+    if "postgresql" not in str(config.get("ENGINE", "")):
+        return
+    params = {
+        "host": config.get("HOST") or None,
+        "port": config.get("PORT") or None,
+        "user": config.get("USER") or None,
+        "password": config.get("PASSWORD") or None,
+    }
+    name = str(config["NAME"])
+    with psycopg.connect(
+        dbname="postgres", autocommit=True, **{k: v for k, v in params.items() if v}
+    ) as server:
+        if server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            return
+        server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        print(f"Created database {name}")
+
+
 def prepare_django() -> str | None:
     """Configure settings and the database, set Django up and migrate. Returns the temporary
     directory to remove afterwards, if one was made."""
@@ -38,7 +64,9 @@ def prepare_django() -> str | None:
     os.environ.setdefault("DJANGO_DEBUG", "0")  # no query log: measure what a server would do
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
     scratch = None
-    if not os.environ.get("DATABASE_URL"):
+    if os.environ.get("DATABASE_URL"):
+        ensure_database(os.environ["DATABASE_URL"])
+    else:
         scratch = tempfile.mkdtemp(prefix="socialdesk-bench-")
         os.environ["SOCIALDESK_VAR_DIR"] = scratch
         (Path(scratch) / "static").mkdir()  # STATIC_ROOT; WhiteNoise warns when it is missing

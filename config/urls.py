@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("socialdesk.core.urls")),
     path("accounts/", include("socialdesk.accounts.urls")),
     path("privacy/", include("socialdesk.privacy.urls")),
+    path("cases/", include("socialdesk.cases.urls")),
+    path("referral/", include("socialdesk.cases.public_urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

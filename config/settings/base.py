@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "socialdesk.accounts",
     "socialdesk.privacy",
     "socialdesk.api",
+    "socialdesk.textsearch",
+    "socialdesk.cases",
+    "socialdesk.forms",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +170,11 @@ WHITENOISE_USE_FINDERS = True
 # Uploads: nothing larger than this is read into memory or accepted by a form.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Attachments (referrals, consents, cases): the largest file accepted, and an optional virus
+# scanner that reads the file on standard input and exits 0 when it is clean, e.g.
+# "clamdscan --no-summary -". Without one, attachments are stored marked "not scanned".
+SOCIALDESK_UPLOAD_MAX_BYTES = env_int("SOCIALDESK_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+SOCIALDESK_VIRUS_SCAN_COMMAND = env_str("SOCIALDESK_VIRUS_SCAN_COMMAND", "")
 
 # Security headers and Content Security Policy: no inline scripts anywhere.
 SECURE_CONTENT_TYPE_NOSNIFF = True

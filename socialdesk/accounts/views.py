@@ -73,6 +73,11 @@ def _totp_svg(device: TOTPDevice, username: str) -> str:
 @login_required
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app: QR code and key, then one code to confirm."""
+    verified = request.user.is_verified()  # type: ignore[union-attr]
+    if not verified and selectors.user_has_confirmed_device(user=request.user):
+        # Replacing an enrolled authenticator needs a code from it first: otherwise the password
+        # alone would let anyone swap in their own app and get past the second factor.
+        return redirect("accounts:2fa_verify")
     device = services.totp_device_pending(user=request.user)  # type: ignore[arg-type]
     form = TokenCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -34,6 +34,13 @@ class TokenAuth(HttpBearer):
 class VerifiedSessionAuth(SessionAuth):
     """The signed-in browser session, once any required second factor is verified."""
 
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # The CSRF check protects a signed-in session only. A caller without one (say, a system
+        # whose token was revoked) is not authenticated: 401, not 403 for a missing CSRF token.
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
         if user is None:

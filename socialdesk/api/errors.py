@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -76,6 +76,20 @@ def install(api: NinjaAPI) -> None:
             api, request, 422, "validation_error", _("Some of the data sent is not valid."), details
         )
 
+    @api.exception_handler(RequestDataTooBig)
+    def on_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        from django.conf import settings
+        from django.template.defaultfilters import filesizeformat
+
+        limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return error_response(
+            api,
+            request,
+            413,
+            "payload_too_large",
+            _("The request is too large: at most %(limit)s.") % {"limit": limit},
+        )
+
     @api.exception_handler(AuthenticationError)
     def on_auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         return error_response(
@@ -108,7 +122,13 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         code = STATUS_CODES.get(exc.status_code, "error")
-        return error_response(api, request, exc.status_code, code, str(exc.message))
+        # django-ninja raises these itself with English text (a body it cannot parse, a failed
+        # CSRF check); answer in the caller's language like every other error.
+        message = {
+            400: _("The request could not be understood."),
+            403: _("You do not have permission to do this."),
+        }.get(exc.status_code, str(exc.message))
+        return error_response(api, request, exc.status_code, code, message)
 
     @api.exception_handler(Exception)
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

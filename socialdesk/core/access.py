@@ -108,6 +108,8 @@ class Capability(StrEnum):
     VIEW_AUDIT = "view_audit"
     MANAGE_REFERENCE_DATA = "manage_reference_data"
     USE_API_TOKENS = "use_api_tokens"
+    CASEWORK = "casework"
+    VIEW_CASE_RECORDS = "view_case_records"
 
 
 ALL_ROLES = frozenset(Role.values)
@@ -120,6 +122,12 @@ CAPABILITY_ROLES: dict[Capability, frozenset[str]] = {
     Capability.VIEW_AUDIT: frozenset({Role.PRIVACY_OFFICER}),
     Capability.MANAGE_REFERENCE_DATA: frozenset({Role.SYSTEM_ADMIN}),
     Capability.USE_API_TOKENS: ALL_ROLES,
+    # Case management pages; which records each user sees is the cases app's policies' answer.
+    Capability.CASEWORK: frozenset({Role.FRONTLINE_WORKER, Role.UNIT_SUPERVISOR}),
+    # Read-only case pages also open to privacy officers (their organisation's records).
+    Capability.VIEW_CASE_RECORDS: frozenset(
+        {Role.FRONTLINE_WORKER, Role.UNIT_SUPERVISOR, Role.PRIVACY_OFFICER}
+    ),
 }
 
 # Django model permissions (checked only by the admin, which is for system administrators) that a
@@ -127,6 +135,9 @@ CAPABILITY_ROLES: dict[Capability, frozenset[str]] = {
 SYSTEM_ADMIN_MODEL_PERMISSIONS: dict[str, frozenset[str]] = {
     "core": frozenset({"view", "add", "change", "delete"}),
     "accounts": frozenset({"view", "add", "change", "delete"}),
+    "forms": frozenset({"view", "add", "change", "delete"}),  # form definitions and versions
+    # Referral partners (API tokens), teams and units' case settings; no case record is registered.
+    "cases": frozenset({"view", "add", "change", "delete"}),
     "axes": frozenset({"view", "delete"}),  # look up and lift sign-in lockouts
     "otp_totp": frozenset({"view", "delete"}),  # reset a lost authenticator
     "django_tasks_database": frozenset({"view"}),

@@ -45,23 +45,15 @@ class AuditContextMiddleware(AuditlogMiddleware):
         return None
 
 
-def _organisation_of(obj: models.Model) -> int | None:
-    """The organisation owning `obj`, from the same hook auditlog uses for writes."""
-    getter = getattr(obj, "get_additional_data", None)
-    data = getter() if callable(getter) else None
-    value = (data or {}).get("organisation")
-    return int(value) if value is not None else None
-
-
 def record_read(
     *, obj: models.Model, user: Any = None, request: HttpRequest | None = None, purpose: str = ""
 ) -> LogEntry:
     """Record that `user` read `obj` (a record holding personal data). Views call this after the
     policy has allowed the read; the entry carries user, time, client address and object."""
-    data: dict[str, Any] = {"purpose": purpose} if purpose else {}
-    organisation_id = _organisation_of(obj)
-    if organisation_id is not None:
-        data["organisation"] = organisation_id
+    getter = getattr(obj, "get_additional_data", None)
+    data: dict[str, Any] = dict((getter() if callable(getter) else None) or {})
+    if purpose:
+        data["purpose"] = purpose
     actor = user if user is not None and getattr(user, "is_authenticated", False) else None
     remote_addr = client_ip(request) if request is not None else None
     # Actor and address are given explicitly. Not wrapped in auditlog's set_actor(): nested inside

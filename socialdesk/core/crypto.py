@@ -55,7 +55,8 @@ class EncryptedTextField(models.TextField):
     """A text field stored encrypted; it cannot be searched — pair it with a lookup-hash field."""
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> str | None:
-        return None if value is None else decrypt(value)
+        # get_prep_value stores a blank value as it is (not encrypted), so it is read back as is.
+        return value if value in (None, "") else decrypt(value)
 
     def get_prep_value(self, value: Any) -> str | None:
         value = super().get_prep_value(value)

@@ -9,6 +9,7 @@ from .models import (
     BackgroundJob,
     District,
     DistrictOffice,
+    Notification,
     Organisation,
     Role,
     ServiceType,
@@ -95,3 +96,15 @@ class BackgroundJobPolicy(Policy[BackgroundJob]):
         if actor.user_id is None or action not in (Action.VIEW, Action.EXPORT):
             return None
         return Q(requested_by_id=actor.user_id)
+
+
+@register
+class NotificationPolicy(Policy[Notification]):
+    """A notification is read (and marked read) by its recipient only."""
+
+    model = Notification
+
+    def scope(self, actor: Actor, action: Action) -> Q | None:
+        if actor.user_id is None or action not in (Action.VIEW, Action.CHANGE):
+            return None
+        return Q(recipient_id=actor.user_id)

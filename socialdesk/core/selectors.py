@@ -135,3 +135,13 @@ def unit_counts_by(*, user: Any, field: str) -> list[dict[str, Any]]:
 
 def background_job_list_for(*, user: Any) -> QuerySet[BackgroundJob]:
     return policy_for(BackgroundJob).queryset(user).order_by("-created_at")
+
+
+def notification_list_for(*, user: Any, unread_only: bool = False) -> QuerySet[Any]:
+    """The user's own notifications, newest first."""
+    from .models import Notification
+
+    qs = policy_for(Notification).queryset(user)
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return qs.order_by("-created_at", "-pk")

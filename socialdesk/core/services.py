@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -36,3 +38,64 @@ def staff_update(*, user: Any, staff_id: Any, expected_version: int, data: dict[
     if staff.pk == user.pk and changes.get("is_active") is False:
         raise ValidationError({"is_active": _("You cannot disable your own account.")})
     return update_versioned(staff, expected_version=expected_version, changes=changes)
+
+
+type Text = str | Callable[[], str]
+
+
+def _send_mail(subject: str, message: str, address: str) -> None:
+    from django.core.mail import send_mail
+
+    send_mail(
+        subject=subject,
+        message=message,
+        from_email=None,
+        recipient_list=[address],
+        fail_silently=True,
+    )
+
+
+def notification_send(
+    *, recipients: Iterable[Any], kind: str, title: Text, body: Text = "", link: str = ""
+) -> int:
+    """Notify staff members in SocialDesk, and by email where they have an address. `title` and
+    `body` may be callables: they are then evaluated in each recipient's own language."""
+    from django.utils import translation
+
+    from .models import Notification
+
+    sent = 0
+    for recipient in recipients:
+        with translation.override(getattr(recipient, "preferred_language", None) or "zh-hant"):
+            title_text = title() if callable(title) else str(title)
+            body_text = body() if callable(body) else str(body)
+        Notification.objects.create(
+            recipient=recipient, kind=kind, title=title_text, body=body_text, link=link
+        )
+        sent += 1
+        if recipient.email:
+            message = f"{body_text}\n\n{link}".strip()
+            address = recipient.email
+            transaction.on_commit(partial(_send_mail, title_text, message, address))
+    return sent
+
+
+@transaction.atomic
+def notification_mark_read(*, user: Any, notification_id: Any = None) -> list[Any]:
+    """Mark one of the user's notifications read (404 for anyone else's), or all of them when
+    no id is given; returns the notifications marked."""
+    from django.utils import timezone
+
+    from .models import Notification
+
+    policy = policy_for(Notification)
+    if notification_id is not None:
+        unread = [policy.get(user, notification_id, Action.CHANGE)]
+    else:
+        unread = list(policy.queryset(user, Action.CHANGE).filter(read_at__isnull=True))
+    now = timezone.now()
+    for notification in unread:
+        if notification.read_at is None:
+            notification.read_at = now
+            notification.save(update_fields=["read_at"])
+    return unread

@@ -14,4 +14,11 @@ urlpatterns = [
     path("staff/<int:staff_id>/edit/", views.staff_edit, name="staff_edit"),
     path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/download/", views.job_download, name="job_download"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notification_read, name="notifications_read_all"),
+    path(
+        "notifications/<int:notification_id>/read/",
+        views.notification_read,
+        name="notification_read",
+    ),
 ]

@@ -13,6 +13,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .access import Action, Capability, actor_for, capability_required, policy_for
@@ -62,6 +63,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["my_units"] = selectors.service_unit_list_for(user=request.user).filter(
             pk__in=unit_ids
         )
+    if role in (Role.FRONTLINE_WORKER, Role.UNIT_SUPERVISOR):
+        from socialdesk.cases.selectors import work_summary_for
+
+        context["work"] = work_summary_for(user=request.user)
     if role == Role.UNIT_SUPERVISOR:
         context["team"] = selectors.team_for_units(unit_ids=actor.unit_ids(role))
     if role in (Role.AGENCY_ADMIN, Role.AGENCY_FINANCE, Role.SWD_SUBVENTIONS):
@@ -221,3 +226,24 @@ def job_download(request: HttpRequest, job_id: int) -> HttpResponse | FileRespon
         messages.error(request, _("This job has no file to download yet."))
         return redirect("core:job_detail", job_id=job.pk)
     return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=job.result_name)
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The user's notifications (alerts, reminders, referral news), unread ones marked."""
+    page = Paginator(selectors.notification_list_for(user=request.user), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "core/notifications.html", {"page_obj": page})
+
+
+@require_POST
+@login_required
+def notification_read(request: HttpRequest, notification_id: int | None = None) -> HttpResponse:
+    """Mark one notification (or, without an id, all of them) read; "open" follows its link."""
+    marked = services.notification_mark_read(user=request.user, notification_id=notification_id)
+    if notification_id is not None and request.POST.get("open") and marked:
+        link = marked[0].link
+        if link.startswith("/") and not link.startswith("//"):
+            return redirect(link)
+    return redirect("core:notifications")

@@ -7,6 +7,7 @@ from typing import Any
 from auditlog.models import LogEntry
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .selectors import AuditFilter, audited_model_choices
 
@@ -25,10 +26,14 @@ class AuditSearchForm(forms.Form):
     object_pk = forms.CharField(label=_("Record ID"), required=False, max_length=64)
     action = forms.ChoiceField(label=_("Action"), required=False, choices=ACTION_CHOICES)
     date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("date range", "From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("date range", "To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -45,6 +45,7 @@ from socialdesk.core.models import (
     ServiceUnit,
 )
 from socialdesk.core.tests.world import ROLES, World, build_world, sign_in
+from socialdesk.forms.models import FormDefinition, FormVersion
 
 ANONYMOUS = "anonymous"
 IDENTITIES = (*ROLES, ANONYMOUS)
@@ -55,6 +56,8 @@ NONE: frozenset[str] = frozenset()
 FW, US, AA, AF = Role.FRONTLINE_WORKER, Role.UNIT_SUPERVISOR, Role.AGENCY_ADMIN, Role.AGENCY_FINANCE
 SWD, PO, SA = Role.SWD_SUBVENTIONS, Role.PRIVACY_OFFICER, Role.SYSTEM_ADMIN
 SECTOR = frozenset({SWD, SA})
+CASEWORK = frozenset({FW, US})
+CASE_READERS = frozenset({FW, US, PO})
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,63 @@ EXPECTATIONS: dict[str, Expect] = {
     "accounts:api_token_revoke": Expect(get=None, write=ALL),  # only one's own tokens
     "privacy:audit_log": Expect(get=frozenset({PO})),
     "privacy:audit_export": Expect(get=None, write=frozenset({PO})),
+    "core:notifications": Expect(get=ALL),
+    "core:notifications_read_all": Expect(get=None, write=ALL),
+    "core:notification_read": Expect(get=None, write=ALL),  # only one's own notifications
+    # --- Case management: frontline workers and supervisors of the unit (need-to-know through
+    # the records' policies); privacy officers read their organisation's records and review. ----
+    "cases:search": Expect(get=CASEWORK),
+    "cases:person_register": both(CASEWORK),
+    "cases:person_link": Expect(get=None, write=CASEWORK),
+    "cases:person_detail": Expect(get=CASE_READERS),
+    "cases:person_edit": both(CASEWORK),
+    "cases:person_hkid": Expect(get=None, write=CASEWORK),
+    "cases:household_add": both(CASEWORK),
+    "cases:contact_add": both(CASEWORK),
+    "cases:alias_add": both(CASEWORK),
+    "cases:consent_add": both(CASEWORK),
+    "cases:consent_withdraw": both(CASEWORK),
+    "cases:person_merge": both({US}),
+    "cases:person_access_log": Expect(get=frozenset({PO})),
+    "cases:referral_new": both(CASEWORK),
+    "cases:intake_list": Expect(get=CASEWORK),
+    "cases:intake_detail": Expect(get=CASEWORK),
+    "cases:intake_assign": Expect(get=None, write=CASEWORK),
+    "cases:intake_interview": both(CASEWORK),
+    "cases:intake_close": Expect(get=None, write=CASEWORK),
+    "cases:intake_open_case": Expect(get=None, write=CASEWORK),
+    "cases:case_list": Expect(get=CASEWORK),
+    "cases:case_detail": Expect(get=CASE_READERS),
+    "cases:note_add": both(CASEWORK),
+    "cases:note_edit": both({FW}),  # the note's author only
+    "cases:assessment_new": both(CASEWORK),
+    "cases:assessment_detail": Expect(get=CASE_READERS),
+    "cases:plan_new": both(CASEWORK),
+    "cases:plan_submit": Expect(get=None, write=CASEWORK),
+    "cases:plan_decide": Expect(get=None, write=frozenset({US})),
+    "cases:review_add": both(CASEWORK),
+    "cases:case_workers": both({US}),
+    "cases:case_close": both(CASEWORK),
+    "cases:case_close_decide": Expect(get=None, write=frozenset({US})),
+    "cases:case_reopen": both({US}),
+    "cases:referral_inbox": Expect(get=CASEWORK),
+    "cases:referral_outbox": Expect(get=CASEWORK),
+    "cases:referral_detail": Expect(get=CASEWORK),
+    "cases:referral_accept": Expect(get=None, write=CASEWORK),
+    "cases:referral_decline": Expect(get=None, write=CASEWORK),
+    # The world's referral was received by unit_a: only its sender could withdraw it.
+    "cases:referral_withdraw": Expect(get=None, write=NONE),
+    "cases:attachment_download": Expect(get=CASEWORK),
+    "cases:my_work": Expect(get=CASEWORK),
+    "cases:break_glass": both(CASEWORK),
+    "cases:break_glass_list": Expect(get=frozenset({PO})),
+    "cases:break_glass_review": both({PO}),
+    "cases:break_glass_end": Expect(get=None, write=frozenset({FW})),  # the worker's own access
+    # --- Public referral pages: anyone, signed in or not (an empty form is shown again) --------
+    "referral:landing": Expect(get=ALL, public=True),
+    "referral:professional": Expect(get=ALL, write=ALL, public=True),
+    "referral:apply": Expect(get=ALL, write=ALL, public=True),
+    "referral:status": Expect(get=ALL, write=ALL, public=True),
     # --- API -------------------------------------------------------------------------------------
     "api:api-root": Expect(get=NONE),  # 404 in the API's error shape for everyone
     "api:openapi-json": Expect(get=ALL, public=True),
@@ -132,6 +192,30 @@ EXPECTATIONS: dict[str, Expect] = {
         write_other=frozenset({SA}),
         method="patch",
     ),
+    # Case management API: frontline workers and supervisors, need-to-know through the policies.
+    # Writes are sent so that they succeed for each allowed role in turn (API_CASE_WRITES).
+    "api:person_search": Expect(get=CASEWORK),
+    "api:person_create": Expect(get=CASEWORK, write=CASEWORK),  # GET: the search, same path
+    "api:person_detail": Expect(get=CASEWORK),
+    "api:person_update": Expect(get=CASEWORK, write=CASEWORK, method="patch"),
+    "api:person_timeline": Expect(get=CASEWORK),
+    "api:consent_create": Expect(get=None, write=CASEWORK),
+    "api:case_list": Expect(get=CASEWORK),
+    "api:case_detail": Expect(get=CASEWORK),
+    "api:case_open": Expect(get=None, write=CASEWORK),
+    "api:case_note_create": Expect(get=None, write=CASEWORK),
+    "api:case_close": Expect(get=None, write=CASEWORK),
+    "api:referral_inbox": Expect(get=CASEWORK),
+    "api:my_work": Expect(get=CASEWORK),
+    "api:referral_create": Expect(get=None, write=CASEWORK),
+    "api:referral_accept": Expect(get=None, write=CASEWORK),
+    "api:referral_decline": Expect(get=None, write=CASEWORK),
+    # The world's referral was received by unit_a: only its sender could withdraw it.
+    "api:referral_withdraw": Expect(get=None, write=NONE),
+    # E-referrals: referral partners' tokens only (staff sessions 403, anonymous 401); the status
+    # needs the referral's secret (X-Referral-Secret), without it 404 for everyone.
+    "api:ereferral_submit": Expect(get=None, write=NONE),
+    "api:ereferral_status": Expect(get=NONE),
     # --- Django admin: system administrators only ------------------------------------------------
     "admin:index": Expect(get=frozenset({SA})),
     "admin:app_list": Expect(get=frozenset({SA})),
@@ -162,6 +246,13 @@ EXPECTATIONS: dict[str, Expect] = {
     "admin:otp_totp_totpdevice_change": ADMIN_VIEW_ONLY,
     "admin:django_tasks_database_dbtaskresult_change": ADMIN_VIEW_ONLY,
     "admin:axes_*_change": ADMIN_VIEW_ONLY,
+    # Form versions start as drafts through admin actions, never on the add page; the import and
+    # the preview are the forms app's own admin views.
+    "admin:forms_formversion_add": ADMIN_NOBODY,
+    "admin:forms_formdefinition_import": ADMIN_ONLY,
+    "admin:forms_formversion_preview": ADMIN_ONLY,
+    # Referral partners are made inactive, never deleted (their referrals name them).
+    "admin:cases_referralpartner_delete": ADMIN_NOBODY,
     # Groups are not used and nobody holds auth permissions; only the site-level redirect answers.
     "admin/auth/group/<path:object_id>/": Expect(get=frozenset({SA})),
     "admin/auth/group/*": ADMIN_NOBODY,
@@ -176,7 +267,21 @@ EXPECTATIONS: dict[str, Expect] = {
 }
 
 # Parameters that take a record of the user's own organisation or of another one.
-SCOPED_PARAMETERS = {"unit_id", "staff_id", "job_id", "token_id"}
+SCOPED_PARAMETERS = {"unit_id", "staff_id", "job_id", "token_id", "notification_id"}
+# Case record parameters → the key of the record in World.cases_own / cases_other.
+CASE_PARAMETERS = {
+    "person_id": "person",
+    "case_id": "case",
+    "intake_id": "intake",
+    "note_id": "note",
+    "plan_id": "plan",
+    "assessment_id": "assessment",
+    "consent_id": "consent",
+    "referral_id": "referral",
+    "attachment_id": "attachment",
+    "access_id": "break_glass",
+}
+SCOPED_PARAMETERS |= set(CASE_PARAMETERS)
 
 
 @dataclass(frozen=True)
@@ -251,7 +356,20 @@ def _admin_records(world: World) -> dict[type[models.Model], models.Model]:
         "http_accept": "*/*",
         "path_info": "/accounts/login/",
     }
+    form = FormDefinition.objects.create(
+        code="bravo-form", name_zh="乙表格", name_en="Bravo form", purpose="other"
+    )
+    from socialdesk.cases.models import ReferralPartner, Team, UnitCaseSettings
+
+    partner = ReferralPartner.objects.create(
+        name_zh="乙醫院", name_en="Bravo Hospital", kind="hospital", contact_email="b@b.invalid"
+    )
     return {
+        ReferralPartner: partner,
+        Team: Team.objects.create(unit=world.unit_b, name_zh="乙小組", name_en="Bravo team"),
+        UnitCaseSettings: UnitCaseSettings.objects.create(unit=world.unit_b),
+        FormDefinition: form,
+        FormVersion: FormVersion.objects.create(definition=form, number=1),  # a draft
         ServiceUnit: world.unit_b,
         Organisation: world.ngo_b,
         Membership: Membership.objects.get(user=world.staff_b),
@@ -306,12 +424,22 @@ def target_for(
     if param == "token_id":
         token = world.tokens[role] if own else world.token_b
         return Target(token.pk, token)
+    if param in CASE_PARAMETERS:
+        records = world.cases_own if own else world.cases_other
+        record = records[CASE_PARAMETERS[param]]
+        return Target(record.pk, record)
+    if param == "notification_id":
+        notification = world.notifications[role] if own else world.notification_b
+        return Target(notification.pk, notification)
     if route.ident == "admin:view_on_site" and param == "object_id":
         return Target(world.unit_b.pk, world.unit_b)
     if param in ("object_id", "pk"):
         model = route.admin_model
         assert model is not None and model in admin, f"no admin record for {route.route}"
         return Target(admin[model].pk, admin[model])
+    if param == "reference":  # api/v1/e-referrals/<reference>/status
+        referral = world.cases_own["referral"] if own else world.cases_other["referral"]
+        return Target(referral.reference, referral)
     if param == "id":  # admin/accounts/user/<id>/password/
         return Target(world.staff_b.pk, world.staff_b)
     if param == "content_type_id":  # admin/r/<content_type_id>/<object_id>/
@@ -355,6 +483,36 @@ def sentinels(record: models.Model | None) -> list[str]:
         return [record.name]
     if isinstance(record, Membership):
         return [record.user.email]
+    return case_sentinels(record)
+
+
+def case_sentinels(record: models.Model) -> list[str]:
+    """Values of case records (and notifications) only those allowed may be shown."""
+    from socialdesk.cases import models as cases
+    from socialdesk.core.models import Notification
+
+    if isinstance(record, cases.ServiceUser):
+        return [record.name_en, record.phone, record.address]
+    if isinstance(record, cases.Case):
+        return [record.number, record.summary, record.person.name_en]
+    if isinstance(record, cases.Intake):
+        return [record.presenting_problem, record.person.name_en]
+    if isinstance(record, cases.CaseNote):
+        return [record.body]
+    if isinstance(record, cases.CasePlan):
+        return [record.summary]
+    if isinstance(record, cases.Assessment):
+        return [record.case.person.name_en]
+    if isinstance(record, cases.Consent):
+        return [record.scope]
+    if isinstance(record, cases.Referral):
+        return [record.reference, record.reason]
+    if isinstance(record, cases.Attachment):
+        return [record.original_name]
+    if isinstance(record, cases.BreakGlassAccess):
+        return [record.reason]
+    if isinstance(record, Notification):
+        return [record.title]
     return []
 
 
@@ -382,7 +540,33 @@ STATE_MODELS = (
     Group,
     AccessAttempt,
     DBTaskResult,
+    FormDefinition,
+    FormVersion,
 )
+
+
+def case_models() -> tuple[type[models.Model], ...]:
+    """Case records a refused request must not have created or deleted."""
+    from socialdesk.cases import models as cases
+
+    return (
+        cases.ServiceUser,
+        cases.Intake,
+        cases.Case,
+        cases.CaseWorker,
+        cases.CaseNote,
+        cases.CasePlan,
+        cases.Assessment,
+        cases.CaseReview,
+        cases.Consent,
+        cases.HouseholdMember,
+        cases.KeyContact,
+        cases.ServiceUserAlias,
+        cases.Referral,
+        cases.Attachment,
+        cases.BreakGlassAccess,
+        cases.WorkItem,
+    )
 
 
 def state(records: list[models.Model]) -> Any:
@@ -391,7 +575,7 @@ def state(records: list[models.Model]) -> Any:
     for row in rows:
         if row is not None:
             row.pop("last_login", None)  # signing in is not a change to the record
-    counts = {m.__name__: m._default_manager.count() for m in STATE_MODELS}
+    counts = {m.__name__: m._default_manager.count() for m in (*STATE_MODELS, *case_models())}
     revoked = list(ApiToken.objects.filter(revoked_at__isnull=False).values_list("pk", flat=True))
     return rows, counts, revoked
 
@@ -426,6 +610,8 @@ def write_payload(route: Route, targets: dict[str, Target], allowed: bool) -> di
     if route.ident == "api:unit_update":
         assert isinstance(record, ServiceUnit)
         return {"version": record.version, "name_en": "Changed through the API"}
+    if route.ident in API_CASE_WRITES:
+        return api_case_write_payload(route, record, allowed)
     if route.ident == "accounts:api_tokens":
         return {"name": "matrix token", "expires_in_days": "30"}
     if route.ident == "accounts:set_language":
@@ -453,6 +639,65 @@ def write_payload(route: Route, targets: dict[str, Target], allowed: bool) -> di
     return {}
 
 
+API_CASE_WRITES = frozenset(
+    {
+        "api:person_create",
+        "api:person_update",
+        "api:consent_create",
+        "api:case_open",
+        "api:case_note_create",
+        "api:case_close",
+        "api:referral_create",
+        "api:referral_accept",
+        "api:referral_decline",
+        "api:referral_withdraw",
+    }
+)
+_registrations = iter(["甲乙", "丙丁", "戊己", "庚辛", "壬癸", "子丑", "寅卯", "辰巳"])
+
+
+def api_case_write_payload(route: Route, record: Any, allowed: bool) -> dict[str, Any]:
+    """A valid API write (a refused one must be refused for who sends it, not for its body).
+    Each allowed role sends it in turn, so an action that can be done once (closing a case,
+    answering a referral) is first put back as it was."""
+    from socialdesk.cases import models as cases
+    from socialdesk.core.crypto import lookup_hash
+    from socialdesk.core.tests.world import OWN_HKID
+
+    now = timezone.now().isoformat()
+    if route.ident == "api:person_create":
+        return {"name_zh": next(_registrations), "presenting_problem": "Matrix"}
+    if route.ident == "api:person_update":
+        return {"version": record.version, "address": "Changed through the API"}
+    if route.ident == "api:consent_create":
+        today = timezone.localdate().isoformat()
+        return {"purpose": "referral", "scope": "x", "given_by": "x", "given_on": today,
+                "evidence": "x"}  # fmt: skip
+    if route.ident == "api:case_note_create":
+        return {"kind": "phone", "occurred_at": now, "body": "Matrix note"}
+    if route.ident == "api:referral_create":
+        person = cases.ServiceUser.objects.get(hkid_hash=lookup_hash(OWN_HKID))
+        if allowed:
+            cases.Referral.objects.filter(person=person, status="sent").update(status="withdrawn")
+        return {"person_id": person.pk, "to_unit": "swd-ifsc", "reason": "Matrix",
+                "consent_override_reason": "Matrix"}  # fmt: skip
+    if allowed and route.ident == "api:case_open":
+        cases.Case.objects.filter(person=record.person, unit=record.unit).update(status="closed")
+        cases.Intake.objects.filter(pk=record.pk).update(status="pending")
+    if allowed and route.ident == "api:case_close":
+        cases.Case.objects.filter(pk=record.pk).update(status="open")
+    if allowed and route.ident in ("api:referral_accept", "api:referral_decline"):
+        cases.Referral.objects.filter(pk=record.pk).update(status="sent", person=None)
+    record.refresh_from_db()
+    if route.ident == "api:case_close":
+        return {"version": record.version, "reason": "goals_achieved"}
+    if route.ident == "api:referral_accept":
+        return {"version": record.version, "register_new": True}
+    if route.ident in ("api:referral_decline", "api:referral_withdraw"):
+        return {"version": record.version, "reason": "Matrix"}
+    return {"version": record.version}
+
+
 # --- The test ---
 
 
@@ -467,7 +712,7 @@ def assert_allowed(response: Any, what: str, *, lands_on_login: bool = False) ->
             assert not location.startswith(LOGIN_PREFIX), f"{what}: sent to sign in ({location})"
         assert "/accounts/2fa/" not in location, f"{what}: sent to two-factor ({location})"
     else:
-        assert status in (200, 204), f"{what}: expected success, got {status}"
+        assert status in (200, 201, 204), f"{what}: expected success, got {status}"
 
 
 def assert_refused(

@@ -58,6 +58,13 @@ class World:
     job_b: BackgroundJob | None = None
     tokens: dict[str, ApiToken] = field(default_factory=dict)
     token_b: ApiToken | None = None
+    # Case records (see _case_records): "own" ones in unit_a, the frontline worker's, and
+    # sentinel-valued "other" ones in unit_b; keyed "person", "case", "intake", "note", "plan",
+    # "assessment", "consent", "referral", "attachment", "break_glass", "work_item".
+    cases_own: dict[str, Any] = field(default_factory=dict)
+    cases_other: dict[str, Any] = field(default_factory=dict)
+    notifications: dict[str, Any] = field(default_factory=dict)  # one per role
+    notification_b: Any = None
 
     def home_org(self, role: str) -> Organisation:
         return self.swd if role in SWD_ROLES else self.ngo_a
@@ -81,7 +88,7 @@ def _member(
     return user
 
 
-def build_world(*, with_jobs_and_tokens: bool = True) -> World:
+def build_world(*, with_jobs_and_tokens: bool = True, with_cases: bool = True) -> World:
     district = DistrictFactory(code="sha-tin", name_zh="沙田", name_en="Sha Tin")
     service_type = ServiceTypeFactory(
         code="ifsc",
@@ -186,7 +193,233 @@ def build_world(*, with_jobs_and_tokens: bool = True) -> World:
             content=b"SENTINEL-JOB-BRAVO\n",
         )
         world.token_b, _raw = make_token(world.staff_b, name="Bravo sentinel token")
+    if with_cases:
+        _case_records(world)
     return world
+
+
+# A valid HKID for the own person (A123456(3)) and one for NGO B's sentinel person.
+OWN_HKID = "A1234563"
+OTHER_HKID = "B9876540"
+
+
+def _case_records(world: World) -> None:
+    """A person with an open case assigned to NGO A's frontline worker in unit_a (with an intake,
+    note, plan, assessment, consent, a referral received, a document, a work item and an ended
+    break-the-glass access), and the same in NGO B with sentinel values nobody in `roles` may
+    ever be shown. Rows are written directly: no policy checks, no audited reads."""
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from socialdesk.cases.models import (
+        Assessment,
+        Attachment,
+        BreakGlassAccess,
+        Case,
+        CaseNote,
+        CasePlan,
+        CaseWorker,
+        Consent,
+        ConsentPurpose,
+        Intake,
+        IntakeSource,
+        NoteKind,
+        PlanGoal,
+        Referral,
+        ReferralChannel,
+        ServiceUser,
+        WorkItem,
+        WorkItemKind,
+    )
+    from socialdesk.cases.services.search import search_keys_rebuild
+    from socialdesk.core.crypto import lookup_hash
+    from socialdesk.core.models import Notification
+    from socialdesk.forms.models import FormDefinition, FormVersion, VersionStatus
+
+    today = timezone.localdate()
+    now = timezone.now()
+    definition = FormDefinition.objects.create(
+        code="world-screening",
+        purpose="screening",
+        name_zh="測試篩查",
+        name_en="World screening",
+    )
+    form = FormVersion.objects.create(
+        definition=definition,
+        number=1,
+        status=VersionStatus.PUBLISHED,
+        published_at=now,
+        schema=[
+            {
+                "key": "lives_alone",
+                "type": "boolean",
+                "label_zh": "獨居",
+                "label_en": "Lives alone",
+                "required": True,
+            }
+        ],
+    )
+
+    def records(
+        *,
+        unit: ServiceUnit,
+        worker: User,
+        name_zh: str,
+        name_en: str,
+        hkid: str,
+        phone: str,
+        address: str,
+        number: str,
+        reference: str,
+        text: str,
+        file_name: str,
+    ) -> dict[str, Any]:
+        person = ServiceUser.objects.create(
+            name_zh=name_zh,
+            name_en=name_en,
+            sex="F",
+            date_of_birth=today.replace(year=today.year - 70, day=1),
+            hkid=hkid,
+            hkid_hash=lookup_hash(hkid),
+            phone=phone,
+            address=address,
+            district=world.district,
+            registered_by=worker,
+            registered_unit=unit,
+        )
+        search_keys_rebuild(person)
+        intake = Intake.objects.create(
+            person=person,
+            unit=unit,
+            source=IntakeSource.WALK_IN,
+            assigned_worker=worker,
+            presenting_problem=f"{text} intake",
+            created_by=worker,
+        )
+        case = Case.objects.create(
+            number=number,
+            person=person,
+            unit=unit,
+            intake=intake,
+            opened_on=today,
+            opened_by=worker,
+            summary=f"{text} case",
+            next_review_on=today + timedelta(days=90),
+        )
+        CaseWorker.objects.create(case=case, user=worker, is_primary=True)
+        note = CaseNote.objects.create(
+            case=case,
+            kind=NoteKind.HOME_VISIT,
+            occurred_at=now - timedelta(hours=2),
+            body=f"{text} note",
+            author=worker,
+        )
+        plan = CasePlan.objects.create(
+            case=case, summary=f"{text} plan", review_on=today + timedelta(days=60), author=worker
+        )
+        PlanGoal.objects.create(plan=plan, description=f"{text} goal")
+        assessment = Assessment.objects.create(
+            case=case,
+            form_version=form,
+            answers={"lives_alone": True},
+            assessed_on=today,
+            author=worker,
+        )
+        consent = Consent.objects.create(
+            person=person,
+            purpose=ConsentPurpose.REFERRAL,
+            scope=f"{text} consent",
+            given_by="The person themself",
+            given_on=today,
+            evidence="Signed form filed",
+            recorded_by=worker,
+        )
+        referral = Referral.objects.create(
+            reference=reference,
+            channel=ReferralChannel.WEB_FORM,
+            to_unit=unit,
+            referrer_organisation="Outside Clinic",
+            referrer_name="Dr Outside",
+            referrer_phone="23456789",
+            reason=f"{text} referral",
+            shared_data={"name_zh": "張三", "name_en": "CHEUNG SAM", "summary": f"{text} referral"},
+            consent_evidence="Verbal consent",
+            respond_by=today + timedelta(days=7),
+        )
+        attachment = Attachment(
+            original_name=file_name,
+            content_type="application/pdf",
+            size=9,
+            sha256="0" * 64,
+            person=person,
+            uploaded_by=worker,
+        )
+        attachment.file.save(file_name, ContentFile(b"%PDF-1.4\n"), save=False)
+        attachment.save()
+        access = BreakGlassAccess.objects.create(
+            user=worker,
+            person=person,
+            reason=f"{text} break-the-glass reason",
+            granted_at=now - timedelta(hours=3),
+            expires_at=now - timedelta(hours=2),
+            ended_at=now - timedelta(hours=2),
+        )
+        item = WorkItem.objects.create(
+            kind=WorkItemKind.FOLLOW_UP,
+            unit=unit,
+            assignee=worker,
+            case=case,
+            due_on=today + timedelta(days=3),
+        )
+        return {
+            "person": person,
+            "intake": intake,
+            "case": case,
+            "note": note,
+            "plan": plan,
+            "assessment": assessment,
+            "consent": consent,
+            "referral": referral,
+            "attachment": attachment,
+            "break_glass": access,
+            "work_item": item,
+        }
+
+    world.cases_own = records(
+        unit=world.unit_a,
+        worker=world.roles[Role.FRONTLINE_WORKER],
+        name_zh="陳美玲",
+        name_en="CHAN MEI LING",
+        hkid=OWN_HKID,
+        phone="91234567",
+        address="1 Own Street",
+        number="C-2000-000001",
+        reference="R-2000-000001",
+        text="Own",
+        file_name="own-document.pdf",
+    )
+    world.cases_other = records(
+        unit=world.unit_b,
+        worker=world.staff_b,
+        name_zh="乙秘密人",
+        name_en="SENTINEL BRAVO PERSON",
+        hkid=OTHER_HKID,
+        phone="98887777",
+        address="99 Sentinel Bravo Lane",
+        number="C-1999-999999",
+        reference="R-1999-999999",
+        text="SENTINEL-BRAVO",
+        file_name="bravo-secret-document.pdf",
+    )
+    for role, user in world.roles.items():
+        world.notifications[role] = Notification.objects.create(
+            recipient=user, kind="test", title=f"Note for {user.username}", link="/"
+        )
+    world.notification_b = Notification.objects.create(
+        recipient=world.staff_b, kind="test", title="SENTINEL-NOTE-BRAVO", link="/"
+    )
 
 
 def verify_second_factor(client: Client, user: User) -> TOTPDevice:

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import translation
 
+from socialdesk.cases.demo import load_case_demo_data
 from socialdesk.core.demo import DemoDataError, DemoLogin, load_demo_data, load_reference_data
 
 DEFAULT_DEMO_PASSWORD = "SocialDesk-demo-2026"  # public demo password, by design  # noqa: S105 (published demo password)
@@ -18,7 +19,8 @@ DEFAULT_DEMO_PASSWORD = "SocialDesk-demo-2026"  # public demo password, by desig
 class Command(BaseCommand):
     help = (
         "Load districts, District Social Welfare Offices and service types, then the demo "
-        "organisations, service units and one demo login per role. Safe to run again."
+        "organisations, service units and one demo login per role, and synthetic case-management "
+        "demo data (people, cases, referrals). Safe to run again."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -46,6 +48,7 @@ class Command(BaseCommand):
                         if options["reference_only"]
                         else load_demo_data(password=options["password"])
                     )
+                    cases = None if options["reference_only"] else load_case_demo_data()
             except DemoDataError as error:
                 raise CommandError(str(error)) from error
 
@@ -55,6 +58,12 @@ class Command(BaseCommand):
                     "Welfare Offices, {service_types} service types.".format(**counts)
                 )
             )
+            if cases is not None:
+                self.stdout.write(
+                    f"Case demo data: {cases.people} people, {cases.cases} cases, "
+                    f"{cases.referrals} referrals"
+                    + ("." if cases.created else " (already loaded, nothing added).")
+                )
             if logins:
                 self.stdout.write("")
                 self.stdout.write(self.style.MIGRATE_HEADING("Demo logins"))

@@ -1,0 +1,1 @@
+"""Forms: data-defined, bilingual, versioned form definitions (assessments, intake, returns)."""

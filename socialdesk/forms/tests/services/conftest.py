@@ -1,0 +1,12 @@
+"""Service tests assert on the English wording of messages; the UI default is zh-Hant."""
+
+from collections.abc import Iterator
+
+import pytest
+from django.utils import translation
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    with translation.override("en"):
+        yield
