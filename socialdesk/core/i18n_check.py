@@ -87,7 +87,8 @@ class ExtractedMessages:
         self.locations.setdefault(key, []).append(location)
 
     def __iter__(self) -> Iterator[MessageKey]:
-        return iter(sorted(self.locations))
+        # Keys hold None for a missing context or plural: sort on text so they compare.
+        return iter(sorted(self.locations, key=lambda k: (k.msgid, k.plural or "", k.context or "")))
 
     def __len__(self) -> int:
         return len(self.locations)
