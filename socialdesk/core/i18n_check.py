@@ -88,7 +88,9 @@ class ExtractedMessages:
 
     def __iter__(self) -> Iterator[MessageKey]:
         # Keys hold None for a missing context or plural: sort on text so they compare.
-        return iter(sorted(self.locations, key=lambda k: (k.msgid, k.plural or "", k.context or "")))
+        return iter(
+            sorted(self.locations, key=lambda k: (k.msgid, k.plural or "", k.context or ""))
+        )
 
     def __len__(self) -> int:
         return len(self.locations)

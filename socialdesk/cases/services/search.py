@@ -76,9 +76,9 @@ MAX_COMBINATION_KEYS: Final = 96
 # How many candidates the SQL step hands to exact ranking, per result asked for.
 CANDIDATES_PER_RESULT: Final = 2
 # Search reads at most this many candidates from the index before checking who the user may see,
-# first the best VISIBILITY_FIRST_BATCH of them, then (when too few are visible) the rest.
+# in batches of these sizes (then the rest), best first, until enough of them are visible.
 MAX_CANDIDATES: Final = 5000
-VISIBILITY_FIRST_BATCH: Final = 400
+VISIBILITY_BATCHES: Final = (1000,)
 
 
 # --- Index keys ---
@@ -193,7 +193,9 @@ class _InIds(Lookup[int]):
         lhs, params = self.process_lhs(compiler, connection)
         ids = [int(i) for i in self.rhs]
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::bigint[])", [*params, ids]
+            # An array literal as text: the driver quotes one string instead of adapting each id.
+            literal = "{" + ",".join(map(str, ids)) + "}"
+            return f"{lhs} = ANY(%s::bigint[])", [*params, literal]
         if not ids:
             return "1 = 0", list(params)
         return f"{lhs} IN ({', '.join(['%s'] * len(ids))})", [*params, *ids]
@@ -457,20 +459,26 @@ def _candidates(
     )
 
 
-def _visible_candidates(user: Any, plan: tk.QueryPlan, wanted: int) -> list[int]:
-    """The best `wanted` candidates of `plan` the user may see, roughly best first.
+def _visible_candidates(user: Any, plan: tk.QueryPlan, needed: int, wanted: int) -> list[int]:
+    """Up to `wanted` candidates of `plan` the user may see, roughly best first.
 
-    The index is read without regard to the user (bounded by MAX_CANDIDATES), then the best
-    candidates are checked, and the rest only when too few of those are visible. Only when the
-    bound cut the list short of `wanted` visible people (a query as broad as one surname) does
-    the slower look-up restricted to the people the user may see run."""
+    The index is read without regard to the user (bounded by MAX_CANDIDATES), then candidates
+    are checked in batches of growing size, in rank order, until `needed` are visible. Only when
+    the bound cut the list short of that (a query as broad as one surname) does the slower
+    look-up restricted to the people the user may see run."""
     candidates = _candidates(plan, MAX_CANDIDATES)
-    first = candidates[:VISIBILITY_FIRST_BATCH]
-    allowed = visible_among(user, first)
-    if len(allowed) < wanted and len(candidates) > len(first):
-        allowed |= visible_among(user, candidates[len(first) :])
-    visible = [pid for pid in candidates if pid in allowed]
-    if len(visible) < wanted and len(candidates) >= MAX_CANDIDATES:
+    visible: list[int] = []
+    start = 0
+    for size in (*VISIBILITY_BATCHES, len(candidates)):
+        batch = candidates[start : start + size]
+        if not batch:
+            break
+        start += len(batch)
+        allowed = visible_among(user, batch)
+        visible += [pid for pid in batch if pid in allowed]
+        if len(visible) >= needed:
+            break
+    if len(visible) < needed and len(candidates) >= MAX_CANDIDATES:
         seen = set(visible)
         visible += [pid for pid in _candidates(plan, wanted, _visible(user)) if pid not in seen]
     return visible[:wanted]
@@ -489,7 +497,7 @@ def search_people(*, user: Any, query: str, limit: int = 20) -> list[SearchHit]:
     if plan.case_number:
         owners = Case.objects.filter(number=plan.case_number).values_list("person_id", flat=True)
         by_case_number = visible_among(user, owners)
-    candidates = _visible_candidates(user, plan, limit * CANDIDATES_PER_RESULT)
+    candidates = _visible_candidates(user, plan, limit, limit * CANDIDATES_PER_RESULT)
     person_ids = list(dict.fromkeys([*sorted(by_case_number), *candidates]))
     if not person_ids:
         return []

@@ -334,7 +334,7 @@ def test_when_the_index_holds_more_candidates_than_it_reads_the_visible_ones_are
     caseload: Caseload, worker: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(search, "MAX_CANDIDATES", 1)
-    monkeypatch.setattr(search, "VISIBILITY_FIRST_BATCH", 1)
+    monkeypatch.setattr(search, "VISIBILITY_BATCHES", (1,))
     # Many people share the syllable; the worker sees only a few of them.
     allowed = set(
         policy_for(ServiceUser).queryset(worker, Action.VIEW).values_list("pk", flat=True)
