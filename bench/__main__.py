@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_DIR = ROOT / "var" / "bench"
@@ -37,20 +38,20 @@ def ensure_database(url: str) -> None:
     import dj_database_url
     import psycopg
     from psycopg import sql
+    from psycopg.conninfo import make_conninfo
 
     config = dj_database_url.parse(url)
     if "postgresql" not in str(config.get("ENGINE", "")):
         return
-    params = {
-        "host": config.get("HOST") or None,
-        "port": config.get("PORT") or None,
-        "user": config.get("USER") or None,
-        "password": config.get("PASSWORD") or None,
+    params: dict[str, Any] = {
+        "host": config.get("HOST"),
+        "port": config.get("PORT"),
+        "user": config.get("USER"),
+        "password": config.get("PASSWORD"),
     }
+    conninfo = make_conninfo(dbname="postgres", **{k: v for k, v in params.items() if v})
     name = str(config["NAME"])
-    with psycopg.connect(
-        dbname="postgres", autocommit=True, **{k: v for k, v in params.items() if v}
-    ) as server:
+    with psycopg.connect(conninfo, autocommit=True) as server:
         if server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             return
         server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
