@@ -7,6 +7,7 @@ photographed at desktop and phone width."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -37,9 +38,18 @@ RUNS = {
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _shipped_forms(server: Server) -> None:
-    """The intake, screening and assessment forms shipped with SocialDesk."""
+def _shipped_forms(server: Server) -> Iterator[None]:
+    """The intake, screening and assessment forms shipped with SocialDesk. Afterwards the demo
+    users get their default language back: the English run saves English as their choice, and
+    the other browser tests expect a fresh demo (zh-Hant)."""
     server.manage("load_form_definitions")
+    yield
+    server.manage(
+        "shell",
+        "-c",
+        "from socialdesk.accounts.models import User; "
+        "User.objects.filter(is_demo=True).update(preferred_language='zh-hant')",
+    )
 
 
 def submit(page: Page, button: str = "main form .form-actions button[type=submit]") -> None:
