@@ -11,6 +11,7 @@ urlpatterns = [
     path("privacy/", include("socialdesk.privacy.urls")),
     path("cases/", include("socialdesk.cases.urls")),
     path("referral/", include("socialdesk.cases.public_urls")),
+    path("performance/", include("socialdesk.performance.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "socialdesk.textsearch",
     "socialdesk.cases",
     "socialdesk.forms",
+    "socialdesk.performance",
 ]
 
 MIDDLEWARE = [
@@ -174,6 +175,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # scanner that reads the file on standard input and exits 0 when it is clean, e.g.
 # "clamdscan --no-summary -". Without one, attachments are stored marked "not scanned".
 SOCIALDESK_UPLOAD_MAX_BYTES = env_int("SOCIALDESK_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Statistical returns uploaded as Excel workbooks.
+SOCIALDESK_PERFORMANCE_UPLOAD_MAX_BYTES = env_int(
+    "SOCIALDESK_PERFORMANCE_UPLOAD_MAX_BYTES", 2 * 1024 * 1024
+)
 SOCIALDESK_VIRUS_SCAN_COMMAND = env_str("SOCIALDESK_VIRUS_SCAN_COMMAND", "")
 
 # Security headers and Content Security Policy: no inline scripts anywhere.
@@ -196,6 +201,42 @@ SECURE_CSP = {
 
 # Background tasks: Django's tasks API on the database backend; `manage.py db_worker` runs them.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# Periodic jobs: `manage.py run_scheduler` (started by `manage.py serve`) enqueues each task when
+# it is due, once even with several schedulers; cron is in the 5-field crontab form, the day of
+# the week as mon–sun. See docs/operations.md.
+SOCIALDESK_SCHEDULE = [
+    {
+        "name": "case_reminders",
+        "task": "socialdesk.cases.tasks.send_daily_reminders",
+        "cron": "15 7 * * *",
+        "timezone": "Asia/Hong_Kong",
+    },
+    {
+        "name": "idempotency_keys_expire",
+        "task": "socialdesk.api.tasks.expire_idempotency_keys",
+        "cron": "30 3 * * *",
+        "timezone": "Asia/Hong_Kong",
+    },
+    {
+        "name": "overdue_returns",
+        "task": "socialdesk.performance.tasks.check_overdue_returns",
+        "cron": "0 7 * * *",
+        "timezone": "Asia/Hong_Kong",
+    },
+    {
+        "name": "overdue_improvement_plans",
+        "task": "socialdesk.performance.tasks.check_overdue_siaps",
+        "cron": "5 7 * * *",
+        "timezone": "Asia/Hong_Kong",
+    },
+    {
+        "name": "webhook_deliveries_due",
+        "task": "socialdesk.performance.tasks_webhooks.webhook_deliveries_due",
+        "cron": "*/5 * * * *",
+        "timezone": "Asia/Hong_Kong",
+    },
+]
 
 # Audit (django-auditlog): who changed what, from where; reads are logged through core.audit.
 AUDITLOG_INCLUDE_ALL_MODELS = False

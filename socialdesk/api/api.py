@@ -52,10 +52,12 @@ def health(request: HttpRequest) -> HealthOut:
 def _mount() -> None:
     from socialdesk.cases.api import router as cases_router
     from socialdesk.core.api import router as core_router
+    from socialdesk.performance.api import router as performance_router
 
     api.add_router("/v1/", health_router)
     api.add_router("/v1/", core_router)
     api.add_router("/v1/", cases_router)
+    api.add_router("/v1/", performance_router)
 
 
 _mount()

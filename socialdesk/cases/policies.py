@@ -12,7 +12,9 @@ SWD officers, agency administrators, finance staff and system administrators see
 
 from __future__ import annotations
 
-from django.db.models import Q
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from socialdesk.core.access import Action, Actor, Policy, register
@@ -26,6 +28,7 @@ from .models import (
     CasePlan,
     CaseReview,
     CaseStatus,
+    CaseWorker,
     Consent,
     HouseholdMember,
     Intake,
@@ -51,28 +54,40 @@ def _any(parts: list[Q]) -> Q | None:
     return condition
 
 
-def _org_units(organisation_ids: frozenset[int]) -> Q:
+def _org_units(organisation_ids: frozenset[int], *, per_row: bool = False) -> Q:
+    if per_row:
+        return Q(unit__organisation_id__in=organisation_ids)
     return Q(
         unit_id__in=ServiceUnit.objects.filter(organisation_id__in=organisation_ids).values("pk")
     )
 
 
-def case_scope(actor: Actor, action: Action) -> Q | None:
-    """The cases `actor` may see (VIEW) or work on (CHANGE)."""
-    if actor.user_id is None:
-        return None
-    uid = actor.user_id
+def _case_need_to_know(actor: Actor, action: Action, uid: int, *, per_row: bool = False) -> list[Q]:
+    """The cases `actor` may see or work on through their roles (break-the-glass aside).
+
+    `per_row`: the same rules as look-ups on each case's own rows (its workers, its team's
+    members, its unit), for the person policy's EXISTS. A sub-query there that does not depend
+    on the case (`pk IN (the user's cases)`) has its hashing charged by PostgreSQL's planner to
+    every person: the estimates grow past the JIT thresholds (seconds of compiling before a
+    query of milliseconds) and push the planner to hash every case the user may see."""
     parts: list[Q] = []
     worker_units = actor.unit_ids(Role.FRONTLINE_WORKER)
     if worker_units:
-        parts.append(
-            Q(unit_id__in=worker_units)
-            & ~Q(status=CaseStatus.CLOSED)
-            & (
-                Q(pk__in=Case.objects.filter(workers__user_id=uid).values("pk"))
-                # A subquery, not a join on the members: a join returns the case once per member.
-                | Q(team_id__in=Team.members.through.objects.filter(user_id=uid).values("team_id"))
+        if per_row:
+            assigned = Q(Exists(CaseWorker.objects.filter(case_id=OuterRef("pk"), user_id=uid)))
+            in_team = Q(
+                Exists(
+                    Team.members.through.objects.filter(team_id=OuterRef("team_id"), user_id=uid)
+                )
             )
+        else:
+            assigned = Q(pk__in=Case.objects.filter(workers__user_id=uid).values("pk"))
+            # A subquery, not a join on the members: a join returns the case once per member.
+            in_team = Q(
+                team_id__in=Team.members.through.objects.filter(user_id=uid).values("team_id")
+            )
+        parts.append(
+            Q(unit_id__in=worker_units) & ~Q(status=CaseStatus.CLOSED) & (assigned | in_team)
         )
     supervisor_units = actor.unit_ids(Role.UNIT_SUPERVISOR)
     if supervisor_units:
@@ -80,16 +95,25 @@ def case_scope(actor: Actor, action: Action) -> Q | None:
     if action == Action.VIEW:
         privacy_orgs = actor.organisation_ids(Role.PRIVACY_OFFICER)
         if privacy_orgs:
-            parts.append(_org_units(privacy_orgs))
-        parts.append(Q(person_id__in=_break_glass_people(uid)))
+            parts.append(_org_units(privacy_orgs, per_row=per_row))
+    return parts
+
+
+def case_scope(actor: Actor, action: Action) -> Q | None:
+    """The cases `actor` may see (VIEW) or work on (CHANGE)."""
+    if actor.user_id is None:
+        return None
+    parts = _case_need_to_know(actor, action, actor.user_id)
+    if action == Action.VIEW:
+        parts.append(Q(person_id__in=_break_glass_people(actor.user_id)))
     return _any(parts)
 
 
-def intake_scope(actor: Actor, action: Action) -> Q | None:
-    """The intakes `actor` may see or work on."""
-    if actor.user_id is None:
-        return None
-    uid = actor.user_id
+def _intake_need_to_know(
+    actor: Actor, action: Action, uid: int, *, per_row: bool = False
+) -> list[Q]:
+    """The intakes `actor` may see or work on through their roles (break-the-glass aside);
+    `per_row` as for cases."""
     parts: list[Q] = []
     worker_units = actor.unit_ids(Role.FRONTLINE_WORKER)
     if worker_units:
@@ -103,36 +127,68 @@ def intake_scope(actor: Actor, action: Action) -> Q | None:
     if action == Action.VIEW:
         privacy_orgs = actor.organisation_ids(Role.PRIVACY_OFFICER)
         if privacy_orgs:
-            parts.append(_org_units(privacy_orgs))
-        parts.append(Q(person_id__in=_break_glass_people(uid)))
+            parts.append(_org_units(privacy_orgs, per_row=per_row))
+    return parts
+
+
+def intake_scope(actor: Actor, action: Action) -> Q | None:
+    """The intakes `actor` may see or work on."""
+    if actor.user_id is None:
+        return None
+    parts = _intake_need_to_know(actor, action, actor.user_id)
+    if action == Action.VIEW:
+        parts.append(Q(person_id__in=_break_glass_people(actor.user_id)))
     return _any(parts)
 
 
-def _break_glass_people(user_id: int) -> object:
+def _break_glass_access(user_id: int) -> QuerySet[BreakGlassAccess]:
+    """The user's break-the-glass accesses in force now."""
     return BreakGlassAccess.objects.filter(
         user_id=user_id, ended_at__isnull=True, expires_at__gt=timezone.now()
-    ).values("person_id")
+    )
+
+
+def _break_glass_people(user_id: int) -> object:
+    return _break_glass_access(user_id).values("person_id")
+
+
+def person_ways_in(actor: Actor, action: Action) -> list[QuerySet[Any]]:
+    """The rows through which `actor` may see (VIEW) or change (CHANGE) a person, one queryset
+    (with a `person_id`) per way in: the cases and the intakes they may see, and (to view only)
+    their break-the-glass accesses in force. The person policy and the search's visibility
+    check (`services.search.visible_among`) are both built on these, so they cannot disagree.
+
+    The case and intake rules are written as look-ups on each row's own workers, team and unit
+    (`per_row`), and without their break-the-glass condition: a person reached that way is
+    reached through the accesses already."""
+    if actor.user_id is None or action not in (Action.VIEW, Action.CHANGE):
+        return []
+    uid = actor.user_id
+    ways: list[QuerySet[Any]] = []
+    cases = _any(_case_need_to_know(actor, action, uid, per_row=True))
+    if cases is not None:
+        ways.append(Case.objects.filter(cases))
+    intakes = _any(_intake_need_to_know(actor, action, uid, per_row=True))
+    if intakes is not None:
+        ways.append(Intake.objects.filter(intakes))
+    if action == Action.VIEW:
+        # Break-the-glass shows the record but never lets the holder change it, reveal the HKID
+        # or share it onwards.
+        ways.append(_break_glass_access(uid))
+    return ways
 
 
 def person_scope(actor: Actor, action: Action) -> Q | None:
     """The people `actor` may see or change: those of the cases and intakes they may see,
-    and (to view only) those they hold break-the-glass access to."""
-    if actor.user_id is None:
-        return None
-    if action not in (Action.VIEW, Action.CHANGE):
-        return None
-    parts: list[Q] = []
-    cases = case_scope(actor, action)
-    if cases is not None:
-        parts.append(Q(pk__in=Case.objects.filter(cases).values("person_id")))
-    intakes = intake_scope(actor, action)
-    if intakes is not None:
-        parts.append(Q(pk__in=Intake.objects.filter(intakes).values("person_id")))
-    if action == Action.VIEW:
-        parts.append(Q(pk__in=_break_glass_people(actor.user_id)))
-    # Break-the-glass shows the record (through case_scope/intake_scope for VIEW) but never lets
-    # the holder change it, reveal the HKID or share it onwards.
-    return _any(parts)
+    and (to view only) those they hold break-the-glass access to.
+
+    One correlated EXISTS per way in, OR-ed, so that the database can answer for one person
+    (a detail page, `allows`) with look-ups on that person's own rows (the person indexes)
+    instead of first gathering every case the user may see (`pk IN (SELECT person_id …)`, which
+    PostgreSQL ran as a scan of the whole case table for a frontline worker)."""
+    return _any(
+        [Q(Exists(rows.filter(person_id=OuterRef("pk")))) for rows in person_ways_in(actor, action)]
+    )
 
 
 @register

@@ -16,8 +16,10 @@ from .models import (
     CaseNote,
     Consent,
     ConsentPurpose,
+    Intake,
     Language,
     Referral,
+    Relationship,
     ServiceUser,
     ServiceUserFlag,
     Sex,
@@ -370,6 +372,11 @@ class CaseCloseIn(Schema):
 # --- Referrals ---
 
 
+class AttachmentIn(Schema):
+    filename: str = Field(min_length=1, max_length=200)
+    content_base64: str = Field(description="The file's bytes, base64-encoded.")
+
+
 class ReferralIn(Schema):
     """An internal referral (or, with kind "transfer" and case_id, a case transfer)."""
 
@@ -382,6 +389,7 @@ class ReferralIn(Schema):
     consent_override_reason: str = Field("", max_length=5000)
     kind: str = Field("referral", max_length=10)
     case_id: int | None = None
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=5)
 
 
 class ReferralSubjectOut(Schema):
@@ -556,11 +564,6 @@ class ReferrerIn(Schema):
     department: str = Field("", max_length=100)
 
 
-class AttachmentIn(Schema):
-    filename: str = Field(min_length=1, max_length=200)
-    content_base64: str = Field(description="The file's bytes, base64-encoded.")
-
-
 class EReferralIn(Schema):
     to_unit: str = Field(max_length=40, description="Code of the receiving service unit.")
     person: EReferralPersonIn
@@ -587,3 +590,277 @@ class EReferralStatusOut(Schema):
     status: str
     decided_at: datetime | None
     decline_reason: str
+
+
+# --- A person's record: household, contacts, other names, consents ---
+
+
+class HouseholdMemberIn(Schema):
+    name: str = Field(max_length=120)
+    relationship: Relationship
+    date_of_birth: date | None = None
+    lives_together: bool = True
+    note: str = Field("", max_length=200)
+
+
+class HouseholdMemberOut(Schema):
+    id: int
+    name: str
+    relationship: str
+    date_of_birth: date | None
+    lives_together: bool
+    note: str
+    related_person_id: int | None
+
+
+class KeyContactIn(Schema):
+    name: str = Field(max_length=120)
+    relationship: str = Field(max_length=100, description="Relationship or role.")
+    phone: str = Field("", max_length=30)
+    organisation: str = Field("", max_length=200)
+    is_emergency_contact: bool = False
+
+
+class KeyContactOut(Schema):
+    id: int
+    name: str
+    relationship: str
+    phone: str
+    organisation: str
+    is_emergency_contact: bool
+
+
+class AliasIn(Schema):
+    name_zh: str = Field("", max_length=50)
+    name_en: str = Field("", max_length=120)
+    note: str = Field("", max_length=200)
+
+
+class AliasOut(Schema):
+    id: int
+    name_zh: str
+    name_en: str
+    note: str
+
+
+class PersonRecordOut(PersonOut):
+    """A person with the parts of their record (from `selectors.person_detail_parts`, put on the
+    person as `detail_parts`)."""
+
+    household: list[HouseholdMemberOut]
+    contacts: list[KeyContactOut]
+    aliases: list[AliasOut]
+    consents: list[ConsentOut]
+    attachments: list[AttachmentOut]
+
+    @staticmethod
+    def resolve_household(obj: ServiceUser) -> list[Any]:
+        return obj.detail_parts["household"]  # type: ignore[attr-defined]
+
+    @staticmethod
+    def resolve_contacts(obj: ServiceUser) -> list[Any]:
+        return obj.detail_parts["contacts"]  # type: ignore[attr-defined]
+
+    @staticmethod
+    def resolve_aliases(obj: ServiceUser) -> list[Any]:
+        return obj.detail_parts["aliases"]  # type: ignore[attr-defined]
+
+    @staticmethod
+    def resolve_consents(obj: ServiceUser) -> list[Any]:
+        return obj.detail_parts["consents"]  # type: ignore[attr-defined]
+
+    @staticmethod
+    def resolve_attachments(obj: ServiceUser) -> list[Any]:
+        return obj.detail_parts["attachments"]  # type: ignore[attr-defined]
+
+
+class ConsentWithdrawIn(Schema):
+    version: int
+    withdrawn_on: date
+    note: str = Field(max_length=300, description="How the withdrawal was given.")
+
+
+class DuplicateCheckIn(Schema):
+    """The identity to check before registering someone (or when outside data arrives)."""
+
+    name_zh: str = Field("", max_length=50)
+    name_en: str = Field("", max_length=120)
+    date_of_birth: date | None = None
+    hkid: str = Field("", max_length=20)
+    phone: str = Field("", max_length=30)
+
+
+class DuplicateCheckOut(Schema):
+    candidates: list[DuplicateCandidateOut]
+
+
+class MergeIn(Schema):
+    source_id: int = Field(description="The other record of the same person; it is merged in.")
+    reason: str = Field(max_length=500)
+
+
+class LinkIn(Schema):
+    """An intake in your unit for someone already registered (one of the candidates of the
+    identity you typed, as the duplicate check returns them)."""
+
+    name_zh: str = Field("", max_length=50)
+    name_en: str = Field("", max_length=120)
+    date_of_birth: date | None = None
+    hkid: str = Field("", max_length=20)
+    phone: str = Field("", max_length=30)
+    unit: str = Field("", max_length=40)
+    presenting_problem: str = Field("", max_length=5000)
+
+
+class BreakGlassIn(Schema):
+    hkid: str = Field(max_length=20, description="The person's HKID number, exactly.")
+    reason: str = Field(max_length=1000, description="Why you need the record now.")
+    minutes: int = Field(60, ge=5, le=240)
+
+
+class BreakGlassOut(Schema):
+    id: int
+    person_id: int
+    reason: str
+    granted_at: datetime
+    expires_at: datetime
+
+
+# --- Intakes ---
+
+
+class IntakeOut(Schema):
+    id: int
+    person_id: int
+    person_reference: str
+    person_name: str
+    unit: str
+    source: str
+    status: str
+    referral_id: int | None
+    assigned_worker: str
+    presenting_problem: str
+    form: str
+    answers: dict[str, Any]
+    interviewed_on: date | None
+    outcome_note: str
+    created_at: datetime
+    version: int
+
+    @staticmethod
+    def resolve_person_reference(obj: Intake) -> str:
+        return obj.person.reference
+
+    @staticmethod
+    def resolve_person_name(obj: Intake) -> str:
+        return obj.person.display_name
+
+    @staticmethod
+    def resolve_unit(obj: Intake) -> str:
+        return obj.unit.code
+
+    @staticmethod
+    def resolve_assigned_worker(obj: Intake) -> str:
+        return obj.assigned_worker.get_username() if obj.assigned_worker else ""
+
+    @staticmethod
+    def resolve_form(obj: Intake) -> str:
+        return obj.form_version.definition.code if obj.form_version else ""
+
+
+class IntakeInterviewIn(Schema):
+    version: int
+    presenting_problem: str = Field(max_length=5000)
+    interviewed_on: date | None = None
+    answers: dict[str, Any] | None = Field(
+        None, description="Answers to the unit's intake form (form `intake`), by field name."
+    )
+
+
+class IntakeCloseIn(Schema):
+    version: int
+    outcome_note: str = Field(max_length=2000, description="Why no case is opened.")
+
+
+class AssignIn(Schema):
+    version: int
+    worker_id: int
+
+
+# --- Work on a case ---
+
+
+class CaseWorkerIn(Schema):
+    worker_id: int
+    primary: bool = False
+
+
+class NotePatch(Schema):
+    version: int
+    kind: str | None = Field(None, max_length=20)
+    occurred_at: datetime | None = None
+    body: str | None = Field(None, max_length=20000)
+
+
+class AssessmentIn(Schema):
+    form: str = Field(max_length=60, description="Code of a published form, e.g. carer_stress.")
+    assessed_on: date
+    answers: dict[str, Any]
+
+
+class AssessmentDetailOut(AssessmentOut):
+    case_id: int
+    form_code: str
+    form_version: int
+    answers: dict[str, Any]
+    author: str
+    version: int
+
+    @staticmethod
+    def resolve_form_code(obj: Any) -> str:
+        return str(obj.form_version.definition.code)
+
+    @staticmethod
+    def resolve_form_version(obj: Any) -> int:
+        return int(obj.form_version.number)
+
+    @staticmethod
+    def resolve_author(obj: Any) -> str:
+        return str(obj.author.display_name)
+
+
+class GoalIn(Schema):
+    description: str = Field(max_length=500)
+    target_on: date | None = None
+
+
+class PlanIn(Schema):
+    summary: str = Field("", max_length=5000)
+    review_on: date
+    goals: list[GoalIn] = Field(max_length=30)
+
+
+class PlanDetailOut(PlanOut):
+    case_id: int
+    return_note: str
+    approved_at: datetime | None
+
+
+class VersionIn(Schema):
+    version: int
+
+
+class NoteReasonIn(Schema):
+    version: int
+    note: str = Field(max_length=2000)
+
+
+class ReopenIn(Schema):
+    version: int
+    reason: str = Field(max_length=2000)
+
+
+class ReviewIn(Schema):
+    reviewed_on: date
+    summary: str = Field(max_length=10000)
+    next_review_on: date | None = None

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from socialdesk.core.access import Action, actor_for, policy_for
-from socialdesk.core.audit import record_read
+from socialdesk.core.audit import record_read, record_reads
 from socialdesk.core.models import Membership, Organisation, Role, ServiceUnit
 
 from .models import (
@@ -45,10 +45,25 @@ from .models import (
 def person_get_for(
     *, user: Any, person_id: Any, request: HttpRequest | None = None, purpose: str = ""
 ) -> ServiceUser:
-    """One person the user may see (404 otherwise); the read is audited."""
+    """One person the user may see (404 otherwise); the read is audited (purpose "break_glass"
+    when the user sees the person through a running break-the-glass access)."""
     person = policy_for(ServiceUser).get(user, person_id, Action.VIEW)
+    if active_break_glass_for(user=user, person=person) is not None:
+        purpose = "break_glass"
     record_read(obj=person, user=user, request=request, purpose=purpose)
     return person
+
+
+def people_search_for(
+    *, user: Any, query: str, limit: int = 20, request: HttpRequest | None = None
+) -> list[Any]:
+    """The search box: people the user may see, best first (services.search). Each person shown
+    in the results is a read of their data, audited as such (purpose "search")."""
+    from .services.search import search_people
+
+    hits = search_people(user=user, query=query, limit=limit)
+    record_reads(objs=[hit.person for hit in hits], user=user, request=request, purpose="search")
+    return hits
 
 
 def person_can_change(*, user: Any, person: ServiceUser) -> bool:
@@ -145,6 +160,47 @@ def case_detail_parts(*, case: Case) -> dict[str, Any]:
         "reviews": list(case.reviews.select_related("author")),
         "referrals": list(case.referrals_out.select_related("to_unit")),
     }
+
+
+CASE_COUNTS = ("cases_served", "cases_opened", "cases_closed")
+
+
+def _counted(unit_id: Any, source: str, starts_on: date, ends_on: date) -> Q:
+    """The cases of a unit a statistic counts over a period: served (open at any time in it),
+    opened in it, or closed in it."""
+    if source == "cases_opened":
+        return Q(unit_id=unit_id, opened_on__range=(starts_on, ends_on))
+    if source == "cases_closed":
+        return Q(unit_id=unit_id, closed_on__range=(starts_on, ends_on))
+    return Q(unit_id=unit_id, opened_on__lte=ends_on) & (
+        Q(closed_on__isnull=True) | Q(closed_on__gte=starts_on)
+    )
+
+
+def case_counts_for_unit(*, unit_id: Any, starts_on: date, ends_on: date) -> dict[str, int]:
+    """How many cases of the unit were served, opened and closed in the period: counts only, no
+    personal data (for statistical returns), so not scoped by need-to-know nor audited."""
+    return Case.objects.aggregate(
+        **{
+            source: Count("pk", filter=_counted(unit_id, source, starts_on, ends_on))
+            for source in CASE_COUNTS
+        }
+    )
+
+
+def cases_counted_for(
+    *, user: Any, unit_id: Any, source: str, starts_on: date, ends_on: date
+) -> tuple[list[Case], int]:
+    """The cases behind a count that the user may see (newest first, at most 500), and how many
+    others are counted that they may not see. Listing them is a read of each case's person."""
+    if source not in CASE_COUNTS:
+        raise Http404
+    counted = Case.objects.filter(_counted(unit_id, source, starts_on, ends_on))
+    visible = policy_for(Case).queryset(user, base=counted)
+    hidden = counted.count() - visible.count()
+    shown = list(visible.select_related("person", "unit").order_by("-opened_on", "-pk")[:500])
+    record_reads(objs=shown, user=user, purpose="statistics_drill_down")
+    return shown, hidden
 
 
 def case_list_for(*, user: Any, status: str = "", unit_id: Any = None) -> QuerySet[Case]:

@@ -9,5 +9,6 @@ from .services.reminders import reminders_send
 
 @task
 def send_daily_reminders() -> int:
-    """Run once a day (cron or a scheduler calling `manage.py send_reminders`)."""
+    """Run once a day: `SOCIALDESK_SCHEDULE` enqueues it at 07:15 (`manage.py run_scheduler`);
+    `manage.py send_reminders` does the same by hand or from cron."""
     return reminders_send()

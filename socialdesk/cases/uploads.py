@@ -13,7 +13,7 @@ from .services.attachments import attachment_create
 
 
 def attachments_store_all(
-    *, uploads: Sequence[Any], field: str = "attachments"
+    *, uploads: Sequence[Any], field: str = "attachments", user: Any = None
 ) -> list[Attachment]:
     """Check and store every upload (no owner yet: the referral is attached later), or none.
     A refusal is a ValidationError on `<field>.<index>` naming the file."""
@@ -21,7 +21,7 @@ def attachments_store_all(
     try:
         for index, upload in enumerate(uploads):
             try:
-                saved.append(attachment_create(user=None, upload=upload))
+                saved.append(attachment_create(user=user, upload=upload))
             except ValidationError as exc:
                 name = str(getattr(upload, "name", "") or "").rsplit("/", 1)[-1]
                 raise ValidationError(

@@ -110,6 +110,9 @@ class Capability(StrEnum):
     USE_API_TOKENS = "use_api_tokens"
     CASEWORK = "casework"
     VIEW_CASE_RECORDS = "view_case_records"
+    VIEW_PERFORMANCE = "view_performance"
+    REPORT_PERFORMANCE = "report_performance"
+    REVIEW_PERFORMANCE = "review_performance"
 
 
 ALL_ROLES = frozenset(Role.values)
@@ -128,6 +131,22 @@ CAPABILITY_ROLES: dict[Capability, frozenset[str]] = {
     Capability.VIEW_CASE_RECORDS: frozenset(
         {Role.FRONTLINE_WORKER, Role.UNIT_SUPERVISOR, Role.PRIVACY_OFFICER}
     ),
+    # Service performance (returns, attainment, dashboards); records scoped by the performance
+    # app's policies: a unit's own staff, its agency, SWD for the sector.
+    Capability.VIEW_PERFORMANCE: frozenset(
+        {
+            Role.FRONTLINE_WORKER,
+            Role.UNIT_SUPERVISOR,
+            Role.AGENCY_ADMIN,
+            Role.AGENCY_FINANCE,
+            Role.SWD_SUBVENTIONS,
+            Role.SYSTEM_ADMIN,
+        }
+    ),
+    # Filling in a unit's returns (the supervisor submits them).
+    Capability.REPORT_PERFORMANCE: frozenset({Role.FRONTLINE_WORKER, Role.UNIT_SUPERVISOR}),
+    # Endorsing (agency administrators) and accepting or returning (SWD subventions officers).
+    Capability.REVIEW_PERFORMANCE: frozenset({Role.AGENCY_ADMIN, Role.SWD_SUBVENTIONS}),
 }
 
 # Django model permissions (checked only by the admin, which is for system administrators) that a
@@ -138,6 +157,8 @@ SYSTEM_ADMIN_MODEL_PERMISSIONS: dict[str, frozenset[str]] = {
     "forms": frozenset({"view", "add", "change", "delete"}),  # form definitions and versions
     # Referral partners (API tokens), teams and units' case settings; no case record is registered.
     "cases": frozenset({"view", "add", "change", "delete"}),
+    # Indicators, disaggregations, return templates and FSAs; returns are not registered.
+    "performance": frozenset({"view", "add", "change", "delete"}),
     "axes": frozenset({"view", "delete"}),  # look up and lift sign-in lockouts
     "otp_totp": frozenset({"view", "delete"}),  # reset a lost authenticator
     "django_tasks_database": frozenset({"view"}),

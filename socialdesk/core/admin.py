@@ -16,6 +16,7 @@ from .models import (
     DistrictOffice,
     Membership,
     Organisation,
+    ScheduledRun,
     ServiceType,
     ServiceUnit,
 )
@@ -123,6 +124,24 @@ class BackgroundJobAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(ScheduledRun)
+class ScheduledRunAdmin(admin.ModelAdmin):
+    """What the scheduler enqueued, to check it runs; written only by `run_scheduler`."""
+
+    list_display = ["job_name", "slot", "manual", "enqueued_at", "task_result_id"]
+    list_filter = ["job_name", "manual"]
+    readonly_fields = [f.name for f in ScheduledRun._meta.fields]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False  # the record is what stops a second scheduler enqueueing the run again
 
 
 admin.site.empty_value_display = str(_("(none)"))

@@ -3,6 +3,7 @@ and old and new values), and every read of a record holding personal data (`reco
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from auditlog.middleware import AuditlogMiddleware
@@ -71,3 +72,44 @@ def record_read(
     )
     assert entry is not None
     return entry
+
+
+def record_reads(
+    *,
+    objs: Sequence[models.Model],
+    user: Any = None,
+    request: HttpRequest | None = None,
+    purpose: str = "",
+) -> int:
+    """`record_read` for every record of a list the user was shown (search results): one entry
+    each, written in one statement. Returns the number of entries."""
+    from auditlog.cid import get_cid
+    from django.contrib.contenttypes.models import ContentType
+
+    if not objs:
+        return 0
+    actor = user if user is not None and getattr(user, "is_authenticated", False) else None
+    remote_addr = client_ip(request) if request is not None else None
+    cid = get_cid()
+    entries = []
+    for obj in objs:
+        getter = getattr(obj, "get_additional_data", None)
+        data: dict[str, Any] = dict((getter() if callable(getter) else None) or {})
+        if purpose:
+            data["purpose"] = purpose
+        entries.append(
+            LogEntry(
+                content_type=ContentType.objects.get_for_model(obj),
+                object_pk=str(obj.pk),
+                object_id=obj.pk if isinstance(obj.pk, int) else None,
+                object_repr=str(obj),
+                action=LogEntry.Action.ACCESS,
+                actor=actor,
+                actor_email=getattr(actor, "email", None) or None,
+                remote_addr=remote_addr,
+                additional_data=data or None,
+                cid=cid,
+            )
+        )
+    LogEntry.objects.bulk_create(entries)
+    return len(entries)

@@ -18,6 +18,8 @@ NAVIGATION: list[tuple[str, Capability, Any]] = [
     ("cases:case_list", Capability.CASEWORK, lambda: _("Cases")),
     ("cases:intake_list", Capability.CASEWORK, lambda: _("Intake")),
     ("cases:referral_inbox", Capability.CASEWORK, lambda: _("Referrals")),
+    ("performance:return_list", Capability.VIEW_PERFORMANCE, lambda: _("Statistical returns")),
+    ("performance:dashboard", Capability.VIEW_PERFORMANCE, lambda: _("Performance dashboard")),
     ("core:unit_list", Capability.VIEW_UNITS, lambda: _("Service units")),
     ("core:staff_list", Capability.VIEW_STAFF, lambda: _("Staff")),
     ("privacy:audit_log", Capability.VIEW_AUDIT, lambda: _("Audit log")),
@@ -52,6 +54,12 @@ NAVIGATION_SECTIONS: dict[str, tuple[str, ...]] = {
     "cases:intake_list": ("cases:intake_",),
     "cases:referral_inbox": ("cases:referral_", "cases:attachment_"),
     "cases:break_glass_list": ("cases:break_glass_list", "cases:break_glass_review"),
+    "performance:dashboard": (
+        "performance:dashboard",
+        "performance:alert_",
+        "performance:siap_",
+    ),
+    "performance:return_list": ("performance:return_",),
 }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -329,3 +330,28 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ScheduledRun(models.Model):
+    """One run of a scheduled job that a scheduler enqueued; the unique (job, slot) pair makes
+    sure two schedulers (say on two app servers) enqueue each due run only once."""
+
+    job_name = models.CharField(_("scheduled job"), max_length=100)
+    slot = models.DateTimeField(_("scheduled for"))
+    task_path = models.CharField(_("task"), max_length=200)
+    task_result_id = models.CharField(_("task id"), max_length=64, blank=True)
+    manual = models.BooleanField(_("started by hand"), default=False)
+    enqueued_at = models.DateTimeField(_("enqueued at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-slot", "job_name"]
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job_name", "slot"], name="scheduled_run_once_per_slot"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_name} @ {timezone.localtime(self.slot):%Y-%m-%d %H:%M}"

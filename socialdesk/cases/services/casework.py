@@ -290,8 +290,15 @@ def case_note_update(
     if note.author_id != user.pk:
         raise PermissionDenied
     changes = {k: v for k, v in data.items() if k in ("kind", "occurred_at", "body")}
-    if "body" in changes and not str(changes["body"]).strip():
-        raise ValidationError({"body": _("The note is empty.")})
+    if "body" in changes:
+        changes["body"] = str(changes["body"]).strip()
+        if not changes["body"]:
+            raise ValidationError({"body": _("The note is empty.")})
+    if "kind" in changes and changes["kind"] not in NoteKind.values:
+        raise ValidationError({"kind": _("Choose the type of contact.")})
+    occurred_at = changes.get("occurred_at")
+    if occurred_at is not None and occurred_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError({"occurred_at": _("The date cannot be in the future.")})
     return update_versioned(note, expected_version=expected_version, changes=changes)
 
 
@@ -303,6 +310,8 @@ def case_review_record(
     case = _case_for_work(user, case_id)
     if not summary.strip():
         raise ValidationError({"summary": _("Write the review summary.")})
+    if reviewed_on > timezone.localdate():
+        raise ValidationError({"reviewed_on": _("The date cannot be in the future.")})
     if next_review_on is not None and next_review_on <= reviewed_on:
         raise ValidationError({"next_review_on": _("The next review must be after this one.")})
     review = CaseReview.objects.create(

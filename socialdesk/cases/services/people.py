@@ -77,11 +77,14 @@ def casework_unit_check(user: Any, unit: ServiceUnit) -> None:
         raise PermissionDenied
 
 
-def clean_person_data(data: dict[str, Any]) -> dict[str, Any]:
+def clean_person_data(data: dict[str, Any], *, require_name: bool = True) -> dict[str, Any]:
     """Validate and normalise identity fields; raise ValidationError listing every problem."""
     cleaned = {k: v for k, v in data.items() if k in PERSON_FIELDS}
     errors: dict[str, str] = {}
-    if not (cleaned.get("name_zh") or "").strip() and not (cleaned.get("name_en") or "").strip():
+    no_name = (
+        not (cleaned.get("name_zh") or "").strip() and not (cleaned.get("name_en") or "").strip()
+    )
+    if no_name and require_name:
         errors["name_zh"] = _("Enter the Chinese or the English name.")
     for key in ("name_zh", "name_en", "address", "email"):
         if key in cleaned and cleaned[key] is not None:
@@ -213,6 +216,10 @@ def service_user_link(
     person = ServiceUser.objects.filter(pk=wanted, merged_into__isnull=True).first()
     if person is None:
         raise ValidationError(_("That record no longer exists or was merged into another."))
+    if Intake.objects.filter(
+        person=person, unit=unit, status__in=(IntakeStatus.PENDING, IntakeStatus.IN_PROGRESS)
+    ).exists():
+        raise ValidationError(_("This person already has an open intake in your unit."))
     intake = Intake.objects.create(
         person=person,
         unit=unit,
@@ -289,7 +296,7 @@ def alias_add(*, user: Any, person_id: Any, name_zh: str = "", name_en: str = ""
     """Record another name of the person; search finds them by it too."""
     person = person_get_for_change(user=user, person_id=person_id)
     if not name_zh.strip() and not name_en.strip():
-        raise ValidationError(_("Enter the Chinese or the English name."))
+        raise ValidationError({"name_zh": _("Enter the Chinese or the English name.")})
     alias = ServiceUserAlias.objects.create(
         person=person, name_zh=name_zh.strip(), name_en=name_en.strip().upper(), note=note
     )
@@ -343,6 +350,12 @@ def consent_withdraw(
         raise ValidationError(_("This consent was already withdrawn."))
     if not note.strip():
         raise ValidationError({"withdrawal_note": _("Say how the withdrawal was given.")})
+    if withdrawn_on > timezone.localdate():
+        raise ValidationError({"withdrawn_on": _("The date cannot be in the future.")})
+    if withdrawn_on < consent.given_on:
+        raise ValidationError(
+            {"withdrawn_on": _("The consent cannot be withdrawn before it was given.")}
+        )
     return update_versioned(
         consent,
         expected_version=expected_version,

@@ -15,9 +15,10 @@ syllables' posting lists reads tens of thousands of index rows at a million peop
 looked up by its pair, of three or more by overlapping triples, which together imply every
 syllable; only the short list is scored on the syllables themselves.
 
-Why visibility comes after the index: the person policy's SQL gathers every case the user may see
-before it can answer for one person, a scan of the case table; candidates are few, so asking
-about their own cases and intakes is an index look-up each.
+Why visibility comes after the index: whether a user may see a person is decided by the person's
+own cases, intakes and break-the-glass accesses; candidates are few, so asking about theirs is an
+index look-up by person, while finding every person the user may see first would read every case
+of their unit.
 """
 
 from __future__ import annotations
@@ -35,13 +36,14 @@ from django.db.models import Case as SqlCase
 from django.db.models import F, IntegerField, Lookup, Max, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from socialdesk.core.access import Action, policy_for
+from socialdesk.core.access import Action, actor_for, policy_for
 from socialdesk.core.crypto import lookup_hash
 from socialdesk.textsearch import keys as tk
 from socialdesk.textsearch.identifiers import hkid_complete, hkid_normalise, phone_normalise
 from socialdesk.textsearch.romanisation import class_ids, split_romanised_name
 
-from ..models import Case, Intake, SearchKey, ServiceUser
+from ..models import Case, SearchKey, ServiceUser
+from ..policies import person_ways_in
 
 REASON_LABELS = {
     "same_hkid": _("Same HKID number"),
@@ -342,29 +344,24 @@ def _visible(user: Any) -> QuerySet[ServiceUser]:
 
 
 def visible_among(user: Any, person_ids: Iterable[int]) -> set[int]:
-    """Which of `person_ids` the user may see, worked out from those people's cases and intakes.
+    """Which of `person_ids` (not merged into another record) the user may see.
 
-    ServiceUserPolicy lets a user view a person when they may view one of the person's cases or
-    intakes. Its SQL first gathers every case and intake the user may see (`id IN (SELECT …)`
-    under an OR, which PostgreSQL runs as a hashed sub-plan over the whole case table: a scan
-    of a million cases per search). Here the Case and Intake policies are asked about the
-    candidates' own cases and intakes only (an index look-up by person), in one query. Tests
-    check that both give the same answer for every role."""
+    The person policy's ways in (`person_ways_in`: a visible case, a visible intake, an active
+    break-the-glass access), each asked about the candidates' own rows only (`person_id IN
+    ids`, an index look-up by person) in one query; tests check it agrees with the policy.
+    Not the policy's correlated EXISTS restricted to the ids: for a thousand candidates
+    PostgreSQL hashes each EXISTS over all its rows (every case of a supervisor's unit), and
+    restricting the rows inside them as well inflates the estimates past the JIT thresholds
+    (seconds of compiling for a 100 ms query)."""
     ids = sorted(set(person_ids))
     if not ids:
         return set()
     condition = Q(pk__in=[])
-    for base in (
-        Case.objects.filter(_InIds(F("person_id"), ids)),
-        Intake.objects.filter(_InIds(F("person_id"), ids)),
-    ):
-        allowed = policy_for(base.model).queryset(user, Action.VIEW, base=base)
-        condition |= Q(pk__in=allowed.order_by().values("person_id"))
-    return set(
-        ServiceUser.objects.filter(
-            condition, _InIds(F("pk"), ids), merged_into__isnull=True
-        ).values_list("pk", flat=True)
-    )
+    for rows in person_ways_in(actor_for(user), Action.VIEW):
+        mine = rows.filter(_InIds(F("person_id"), ids)).order_by().values("person_id")
+        condition |= Q(pk__in=mine)
+    people = ServiceUser.objects.filter(condition, _InIds(F("pk"), ids), merged_into__isnull=True)
+    return set(people.values_list("pk", flat=True))
 
 
 @dataclass(frozen=True)

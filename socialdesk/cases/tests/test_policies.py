@@ -4,6 +4,7 @@ shows in the audit"."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -26,10 +27,11 @@ from socialdesk.cases.models import (
     IntakeStatus,
     Referral,
     ServiceUser,
+    ServiceUserAlias,
     WorkItem,
     WorkItemKind,
 )
-from socialdesk.cases.services.breakglass import break_glass_open
+from socialdesk.cases.services.breakglass import break_glass_end, break_glass_open
 from socialdesk.cases.services.search import search_people
 from socialdesk.core.access import Action, policy_for
 from socialdesk.core.models import Role, ServiceUnit
@@ -201,6 +203,18 @@ def test_worker_sees_the_people_of_their_open_cases_team_cases_and_intakes(
     }
 
 
+def test_worker_changes_the_people_of_their_cases_and_intakes_not_of_break_the_glass(
+    worker: User, casebook: Casebook
+) -> None:
+    assert _visible(worker, ServiceUser, casebook, Action.CHANGE) == {
+        "p_mine",
+        "p_team",
+        "p_pending_closure",
+        "p_queue",
+        "p_my_intake",
+    }
+
+
 def test_worker_sees_their_own_and_their_teams_open_cases_only(
     worker: User, casebook: Casebook
 ) -> None:
@@ -251,6 +265,67 @@ def test_a_case_with_a_team_of_several_members_is_listed_once(
         assert policy_for(Case).get(user, casebook["c_team"].pk) == casebook["c_team"]
 
 
+def test_break_the_glass_alone_shows_a_person_without_cases_or_intakes_while_in_force(
+    worker: User, colleague: User, world: World
+) -> None:
+    person = ServiceUserFactory(registered_unit=world.unit_b)
+    alias = ServiceUserAlias.objects.create(person=person, name_en="ANOTHER NAME")
+    people, aliases = policy_for(ServiceUser), policy_for(ServiceUserAlias)
+    assert not people.queryset(worker).filter(pk=person.pk).exists()
+
+    access = BreakGlassAccessFactory(user=worker, person=person)
+
+    assert people.queryset(worker).filter(pk=person.pk).exists()
+    assert aliases.queryset(worker).filter(pk=alias.pk).exists()
+    assert not people.queryset(worker, Action.CHANGE).filter(pk=person.pk).exists()
+    assert not aliases.queryset(worker, Action.CHANGE).filter(pk=alias.pk).exists()
+    assert not people.queryset(colleague).filter(pk=person.pk).exists()  # only the holder's
+    break_glass_end(user=worker, access_id=access.pk)
+    assert not people.queryset(worker).filter(pk=person.pk).exists()
+    BreakGlassAccessFactory(
+        user=worker,
+        person=person,
+        granted_at=timezone.now() - timedelta(hours=2),
+        expires_at=timezone.now() - timedelta(seconds=1),
+    )
+    assert not people.queryset(worker).filter(pk=person.pk).exists()
+
+
+def _subquery_tables(sql: str) -> list[str]:
+    """The tables the EXISTS subqueries of `sql` read, in order (nested ones included)."""
+    return re.findall(r'EXISTS\(SELECT 1 AS "a" FROM "(\w+)"', sql)
+
+
+CASE, INTAKE, GLASS = "cases_case", "cases_intake", "cases_breakglassaccess"
+# A worker's case: is the worker one of its workers, or in its team?
+ASSIGNED = [CASE, "cases_caseworker", "cases_team_members"]
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "tables", "ways_in"),
+    [
+        (Role.FRONTLINE_WORKER, Action.VIEW, [*ASSIGNED, INTAKE, GLASS], 3),
+        (Role.FRONTLINE_WORKER, Action.CHANGE, [*ASSIGNED, INTAKE], 2),
+        (Role.UNIT_SUPERVISOR, Action.VIEW, [CASE, INTAKE, GLASS], 3),
+        (Role.UNIT_SUPERVISOR, Action.CHANGE, [CASE, INTAKE], 2),
+        (Role.PRIVACY_OFFICER, Action.VIEW, [CASE, INTAKE, GLASS], 3),
+    ],
+)
+def test_the_person_scope_asks_about_each_persons_own_records(
+    world: World, role: str, action: Action, tables: list[str], ways_in: int
+) -> None:
+    """One EXISTS per way in, each tied to the person (an index look-up by person), and no
+    sub-query that does not depend on the row: not `id IN (SELECT person_id …)`, which makes
+    PostgreSQL gather every case the user may see before it can answer for one person, nor
+    `unit_id IN (SELECT …)` inside an EXISTS, whose hashing the planner charges to every
+    person (estimates past the JIT thresholds at a million people)."""
+    sql = str(policy_for(ServiceUser).queryset(world.roles[role], action).query)
+
+    assert "IN (SELECT" not in sql
+    assert _subquery_tables(sql) == tables
+    assert sql.count('"person_id" = ("cases_serviceuser"."id")') == ways_in
+
+
 # --- Supervisor ---
 
 
@@ -258,6 +333,7 @@ def test_supervisor_sees_everything_of_their_unit_open_or_closed(
     supervisor: User, casebook: Casebook
 ) -> None:
     assert _visible(supervisor, ServiceUser, casebook) == A_PEOPLE
+    assert _visible(supervisor, ServiceUser, casebook, Action.CHANGE) == A_PEOPLE
     assert _visible(supervisor, Case, casebook, Action.CHANGE) == A_CASES
     assert _visible(supervisor, Intake, casebook, Action.CHANGE) == A_INTAKES
     assert _visible(supervisor, CaseNote, casebook) == {

@@ -6,14 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from socialdesk.accounts.models import User
-from socialdesk.cases.models import Case, CaseWorker, SearchKey, ServiceUser
+from socialdesk.cases.models import (
+    BreakGlassAccess,
+    Case,
+    CaseWorker,
+    ReferralStatus,
+    SearchKey,
+    ServiceUser,
+)
 from socialdesk.cases.services import search
 from socialdesk.cases.services.search import (
     duplicate_candidates,
@@ -40,6 +48,7 @@ from .factories import (
     BreakGlassAccessFactory,
     CaseFactory,
     IntakeFactory,
+    ReferralFactory,
     ServiceUserFactory,
     TeamFactory,
     valid_hkid,
@@ -389,6 +398,84 @@ def test_visible_among_agrees_with_the_person_policy_for_every_role(
         assert visible_among(user, everyone) == expected, user.username
     assert access_cases["queued"].pk in visible_among(world.roles[Role.FRONTLINE_WORKER], everyone)
     assert caseload.lee.pk in visible_among(world.staff_b, everyone)  # break the glass
+
+
+def test_search_finds_a_break_the_glass_person_only_while_the_access_is_in_force(
+    world: World, caseload: Caseload, worker: User, staff_b: User
+) -> None:
+    """A person with no case or intake anywhere the worker works: reached only through their
+    break-the-glass access."""
+    person = ServiceUserFactory(
+        name_zh="區志明", name_en="AU CHI MING", phone="52223333", registered_unit=world.unit_b
+    )
+    queries = ("區志明", "AU CHI MING", "5222 3333")
+    for query in queries:
+        assert _ids(worker, query) == [], query
+
+    access = BreakGlassAccessFactory(user=worker, person=person)
+
+    for query in queries:
+        assert _ids(worker, query) == [person.pk], query
+        assert _ids(staff_b, query) == [], query  # only the holder's
+    BreakGlassAccess.objects.filter(pk=access.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    for query in queries:
+        assert _ids(worker, query) == [], query
+
+
+def test_visible_among_is_the_person_policy_restricted_to_the_ids(
+    world: World, caseload: Caseload, access_cases: dict[str, ServiceUser], worker: User
+) -> None:
+    """Every way in and out of the person policy, for a mixed set of people."""
+    unit_a, unit_b = world.unit_a, world.unit_b
+    glass_only = ServiceUserFactory(name_zh="破窗人", registered_unit=unit_b)
+    BreakGlassAccessFactory(user=worker, person=glass_only)
+    expired, ended = ServiceUserFactory(), ServiceUserFactory()
+    BreakGlassAccessFactory(
+        user=worker,
+        person=expired,
+        granted_at=timezone.now() - timedelta(hours=2),
+        expires_at=timezone.now() - timedelta(hours=1),
+    )
+    BreakGlassAccessFactory(user=worker, person=ended, ended_at=timezone.now())
+    referred = ServiceUserFactory(name_zh="轉介人", registered_unit=unit_b)
+    ReferralFactory(
+        person=referred,
+        from_unit=unit_b,
+        from_user=world.staff_b,
+        to_unit=unit_a,
+        status=ReferralStatus.ACCEPTED,
+    )
+    registered_only = ServiceUserFactory(registered_unit=unit_a)
+    people = [
+        caseload.chan,  # the worker's case
+        caseload.wong,  # a colleague's case
+        caseload.cheung_b,  # another agency's case
+        caseload.lee,  # the worker's case, and staff_b's break-the-glass
+        *access_cases.values(),  # team, closed, queued intake, merged
+        glass_only,
+        expired,
+        ended,
+        referred,  # a referral received by the unit: the referral is visible, not the person
+        registered_only,  # registered by the unit, no case or intake
+    ]
+    ids = [p.pk for p in people]
+    users = [*world.roles.values(), world.colleague_a, world.staff_b, world.privacy_b]
+    for user in users:
+        expected = set(
+            policy_for(ServiceUser)
+            .queryset(user, Action.VIEW)
+            .filter(pk__in=ids, merged_into__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        assert visible_among(user, ids) == expected, user.username
+    assert visible_among(worker, ids) == {
+        caseload.chan.pk,
+        caseload.lee.pk,
+        access_cases["queued"].pk,
+        glass_only.pk,
+    }
 
 
 def test_naive_search_is_limited_to_the_user_too(

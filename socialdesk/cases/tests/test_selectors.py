@@ -80,6 +80,31 @@ def test_person_read_is_audited_with_the_purpose_and_client_address(
     }
 
 
+def test_each_person_shown_by_the_search_is_an_audited_read(
+    world: World, worker: User, person: ServiceUser
+) -> None:
+    """Search results show names, birth dates and masked HKIDs: every person in them is
+    audited as read (purpose "search"), and people the viewer may not see are neither shown
+    nor logged."""
+    hidden = ServiceUserFactory(name_zh=person.name_zh, registered_unit=world.unit_b)
+    request = RequestFactory().get("/", REMOTE_ADDR="10.1.2.4")
+
+    hits = selectors.people_search_for(user=worker, query=person.name_zh, request=request)
+
+    assert [hit.person.pk for hit in hits] == [person.pk]
+    [entry] = _access_entries()
+    assert (entry.actor, entry.object_id, entry.remote_addr) == (worker, person.pk, "10.1.2.4")
+    assert entry.actor_email == worker.email
+    assert entry.additional_data["purpose"] == "search"
+    assert entry.additional_data["service_user"] == person.pk
+    assert hidden.pk not in {e.object_id for e in _access_entries()}
+
+
+def test_a_search_with_no_results_writes_no_audit_entry(worker: User) -> None:
+    assert selectors.people_search_for(user=worker, query="無此人") == []
+    assert _access_entries() == []
+
+
 @pytest.mark.parametrize("bad_id", [999_999, "abc", None])
 def test_unknown_or_malformed_ids_are_not_found_and_not_audited(
     worker: User, person: ServiceUser, bad_id: object

@@ -33,7 +33,6 @@ from ..forms import (
 )
 from ..services import attachments as attachment_services
 from ..services import people as people_services
-from ..services.search import search_people
 from ._common import add_service_errors, conflict, conflict_rows, is_htmx, posted, posted_files
 
 
@@ -52,7 +51,7 @@ def search(request: HttpRequest) -> HttpResponse:
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
     rows: list[dict[str, Any]] = []
     if query:
-        hits = search_people(user=request.user, query=query)
+        hits = selectors.people_search_for(user=request.user, query=query, request=request)
         counts = selectors.open_case_counts_for(
             user=request.user, person_ids=[hit.person.pk for hit in hits]
         )

@@ -41,6 +41,7 @@ from socialdesk.core.models import (
     Membership,
     Organisation,
     Role,
+    ScheduledRun,
     ServiceType,
     ServiceUnit,
 )
@@ -216,6 +217,126 @@ EXPECTATIONS: dict[str, Expect] = {
     # needs the referral's secret (X-Referral-Secret), without it 404 for everyone.
     "api:ereferral_submit": Expect(get=None, write=NONE),
     "api:ereferral_status": Expect(get=NONE),
+    "api:duplicate_check": Expect(get=None, write=CASEWORK),  # changes nothing; masked answers
+    # Linking someone registered elsewhere is the point of it: the caller types the identity
+    # (here the record's own HKID and name), and only a candidate of that identity is linked.
+    "api:person_link": Expect(get=None, write=CASEWORK, write_other=CASEWORK),
+    "api:household_create": Expect(get=None, write=CASEWORK),
+    "api:contact_create": Expect(get=None, write=CASEWORK),
+    "api:alias_create": Expect(get=None, write=CASEWORK),
+    "api:consent_withdraw": Expect(get=None, write=CASEWORK),
+    "api:person_merge": Expect(get=None, write=frozenset({US})),
+    "api:break_glass_open": Expect(get=None, write=CASEWORK),  # any person, by exact HKID
+    "api:intake_list": Expect(get=CASEWORK),
+    "api:intake_detail": Expect(get=CASEWORK),
+    "api:intake_assign": Expect(get=None, write=CASEWORK),  # a worker may take it
+    "api:intake_interview": Expect(get=None, write=CASEWORK),
+    "api:intake_close": Expect(get=None, write=CASEWORK),
+    "api:case_worker_assign": Expect(get=None, write=frozenset({US})),
+    "api:note_update": Expect(get=None, write=frozenset({FW}), method="patch"),  # its author
+    "api:assessment_create": Expect(get=None, write=CASEWORK),
+    "api:assessment_detail": Expect(get=CASEWORK),
+    "api:plan_create": Expect(get=None, write=CASEWORK),
+    "api:plan_detail": Expect(get=CASEWORK),
+    "api:plan_submit": Expect(get=None, write=CASEWORK),
+    "api:plan_approve": Expect(get=None, write=frozenset({US})),
+    "api:plan_return": Expect(get=None, write=frozenset({US})),
+    "api:review_create": Expect(get=None, write=CASEWORK),
+    "api:case_close_approve": Expect(get=None, write=frozenset({US})),
+    "api:case_close_reject": Expect(get=None, write=frozenset({US})),
+    "api:case_reopen": Expect(get=None, write=frozenset({US})),
+    "api:referral_outbox": Expect(get=CASEWORK),
+    "api:referral_detail": Expect(get=CASEWORK),
+    "api:attachment_download": Expect(get=CASEWORK),
+    # --- Performance: returns (pages) ---
+    # Seen by the unit's staff, its agency's administrators and finance officers, and the sector
+    # (SWD, system administrators); unit staff fill in, the agency endorses, SWD accepts. Steps
+    # are posted so that they succeed for each allowed role in turn (performance_return_payload).
+    "performance:return_list": Expect(get=ALL - {PO}),
+    "performance:return_detail": Expect(get=ALL - {PO}, get_other=SECTOR),
+    "performance:return_excel": Expect(get=ALL - {PO}, get_other=SECTOR),
+    "performance:return_start": Expect(get=None, write=CASEWORK),
+    "performance:return_save": Expect(get=None, write=CASEWORK),
+    "performance:return_upload": Expect(get=None, write=CASEWORK),
+    "performance:return_submit": Expect(get=None, write=frozenset({US})),
+    "performance:return_endorse": Expect(get=None, write=frozenset({AA})),
+    "performance:return_accept": Expect(
+        get=None, write=frozenset({SWD}), write_other=frozenset({SWD})
+    ),
+    "performance:return_send_back": Expect(
+        get=None, write=frozenset({AA, SWD}), write_other=frozenset({SWD})
+    ),
+    "performance:return_unlock": Expect(
+        get=None, write=frozenset({SWD}), write_other=frozenset({SWD})
+    ),
+    # --- Performance: monitoring (pages) ---
+    # Dashboards, alerts and SIAPs: whoever sees performance records (scoped to their units);
+    # a SIAP is opened and written by the unit's supervisor or the agency's administrator,
+    # reviewed and closed by SWD. An empty POST is re-shown with its errors (or redirected).
+    "performance:dashboard": Expect(get=frozenset({FW, US, AA, AF, SWD, SA})),
+    "performance:dashboard_export_xlsx": Expect(get=frozenset({FW, US, AA, AF, SWD, SA})),
+    "performance:dashboard_export_pdf": Expect(get=frozenset({FW, US, AA, AF, SWD, SA})),
+    "performance:alert_list": Expect(get=frozenset({FW, US, AA, AF, SWD, SA})),
+    "performance:alert_detail": Expect(get=frozenset({FW, US, AA, AF, SWD, SA}), get_other=SECTOR),
+    "performance:alert_siap_start": Expect(get=None, write=frozenset({US, AA})),
+    "performance:siap_list": Expect(get=frozenset({FW, US, AA, AF, SWD, SA})),
+    "performance:siap_detail": Expect(get=frozenset({FW, US, AA, AF, SWD, SA}), get_other=SECTOR),
+    "performance:siap_update": Expect(get=None, write=frozenset({US, AA})),
+    "performance:siap_action_add": Expect(get=None, write=frozenset({US, AA})),
+    "performance:siap_action_update": both({US, AA}),
+    "performance:siap_action_complete": Expect(get=None, write=frozenset({US, AA})),
+    "performance:siap_submit": Expect(get=None, write=frozenset({US, AA})),
+    "performance:siap_review": Expect(
+        get=None, write=frozenset({SWD}), write_other=frozenset({SWD})
+    ),
+    "performance:siap_close": Expect(
+        get=None, write=frozenset({SWD}), write_other=frozenset({SWD})
+    ),
+    # Cases behind a figure: whoever sees the return; the cases listed are the viewer's own
+    # need-to-know (none for agency and SWD staff, who get the count only).
+    "performance:return_cases": Expect(get=frozenset({FW, US, AA, AF, SWD, SA}), get_other=SECTOR),
+    # --- Performance: records (pages) ---
+    # A unit's field assessments and complaints are seen like its returns and recorded or
+    # corrected by SWD subventions officers; an agency's financial figures are seen by its
+    # administrators and finance officers (who enter them) and the sector, SWD entering any.
+    "performance:unit_records": Expect(get=ALL - {PO}, get_other=SECTOR),
+    "performance:field_assessment_add": both({SWD}, {SWD}),
+    "performance:field_assessment_edit": both({SWD}, {SWD}),
+    "performance:field_assessment_follow_up_done": Expect(
+        get=None, write=frozenset({SWD}), write_other=frozenset({SWD})
+    ),
+    "performance:complaint_add": both({SWD}, {SWD}),
+    "performance:complaint_edit": both({SWD}, {SWD}),
+    "performance:complaint_conclude": both({SWD}, {SWD}),
+    "performance:finance": Expect(get=frozenset({AA, AF, SWD, SA})),
+    "performance:finance_add": both({AA, AF, SWD}),
+    "performance:finance_edit": both({AA, AF, SWD}, {SWD}),
+    # --- Performance: webhooks (pages) ---
+    # Agency administrators manage their organisation's endpoints, SWD subventions officers
+    # SWD's, system administrators every one; "own" is NGO A's endpoint, "other" NGO B's.
+    "performance:webhook_list": Expect(get=frozenset({AA, SWD, SA})),
+    "performance:webhook_create": both({AA, SWD, SA}),
+    "performance:webhook_detail": Expect(get=frozenset({AA, SA}), get_other=frozenset({SA})),
+    "performance:webhook_edit": both({AA, SA}, {SA}),
+    "performance:webhook_rotate": Expect(
+        get=None, write=frozenset({AA, SA}), write_other=frozenset({SA})
+    ),
+    "performance:webhook_test": Expect(
+        get=None, write=frozenset({AA, SA}), write_other=frozenset({SA})
+    ),
+    # --- Performance: API ---
+    # Seen as the pages are (not by privacy officers: 403); figures are sent by the unit's staff
+    # (`unit_code`: the caller's home unit, or NGO B's), each step taken by the role the services
+    # name. Writes succeed for each allowed role in turn (performance_api_payload).
+    "api:return_list": Expect(get=ALL - {PO}),
+    "api:return_detail": Expect(get=ALL - {PO}, get_other=SECTOR),
+    "api:return_put": Expect(get=None, write=CASEWORK, method="put"),
+    "api:return_submit": Expect(get=None, write=frozenset({US})),
+    "api:return_endorse": Expect(get=None, write=frozenset({AA})),
+    "api:return_accept": Expect(get=None, write=frozenset({SWD}), write_other=frozenset({SWD})),
+    "api:return_send_back": Expect(get=None, write=frozenset({SWD}), write_other=frozenset({SWD})),
+    "api:return_unlock": Expect(get=None, write=frozenset({SWD}), write_other=frozenset({SWD})),
+    "api:unit_attainment": Expect(get=ALL - {PO}, get_other=SECTOR, query="?fiscal_year=2025"),
     # --- Django admin: system administrators only ------------------------------------------------
     "admin:index": Expect(get=frozenset({SA})),
     "admin:app_list": Expect(get=frozenset({SA})),
@@ -241,10 +362,13 @@ EXPECTATIONS: dict[str, Expect] = {
     "admin:accounts_apitoken_add": ADMIN_NOBODY,
     "admin:otp_totp_totpdevice_add": ADMIN_NOBODY,
     "admin:django_tasks_database_dbtaskresult_add": ADMIN_NOBODY,
+    "admin:core_scheduledrun_add": ADMIN_NOBODY,
+    "admin:core_scheduledrun_delete": ADMIN_NOBODY,
     "admin:axes_*_add": ADMIN_NOBODY,
     "admin:core_backgroundjob_change": ADMIN_VIEW_ONLY,
     "admin:otp_totp_totpdevice_change": ADMIN_VIEW_ONLY,
     "admin:django_tasks_database_dbtaskresult_change": ADMIN_VIEW_ONLY,
+    "admin:core_scheduledrun_change": ADMIN_VIEW_ONLY,
     "admin:axes_*_change": ADMIN_VIEW_ONLY,
     # Form versions start as drafts through admin actions, never on the add page; the import and
     # the preview are the forms app's own admin views.
@@ -282,6 +406,18 @@ CASE_PARAMETERS = {
     "access_id": "break_glass",
 }
 SCOPED_PARAMETERS |= set(CASE_PARAMETERS)
+# Performance records of the world (World.performance_own / performance_other), by parameter.
+PERFORMANCE_PARAMETERS = {
+    "return_id": "return",
+    "alert_id": "alert",
+    "siap_id": "siap",
+    "agreement_id": "agreement",
+    "endpoint_id": "webhook",
+    "field_assessment_id": "field_assessment",  # "assessment_id" is a case assessment's
+    "complaint_id": "complaint",
+    "figures_id": "finance",
+}
+SCOPED_PARAMETERS |= set(PERFORMANCE_PARAMETERS)
 
 
 @dataclass(frozen=True)
@@ -364,7 +500,22 @@ def _admin_records(world: World) -> dict[type[models.Model], models.Model]:
     partner = ReferralPartner.objects.create(
         name_zh="乙醫院", name_en="Bravo Hospital", kind="hospital", contact_email="b@b.invalid"
     )
+    from socialdesk.performance.models import Agreement, Disaggregation, Indicator, ReturnTemplate
+
     return {
+        Disaggregation: Disaggregation.objects.create(
+            code="bravo-age", name_zh="乙年齡", name_en="Bravo age", categories=[]
+        ),
+        Indicator: Indicator.objects.get(code="world_cases_served"),
+        ReturnTemplate: ReturnTemplate.objects.create(  # a draft: no return made on it
+            code="bravo-return",
+            service_type=world.unit_b.service_type,
+            frequency="quarterly",
+            first_year=2025,
+            name_zh="乙報表",
+            name_en="Bravo return",
+        ),
+        Agreement: world.performance_other["agreement"],
         ReferralPartner: partner,
         Team: Team.objects.create(unit=world.unit_b, name_zh="乙小組", name_en="Bravo team"),
         UnitCaseSettings: UnitCaseSettings.objects.create(unit=world.unit_b),
@@ -393,6 +544,11 @@ def _admin_records(world: World) -> dict[type[models.Model], models.Model]:
             run_after=timezone.now(),
             exception_class_path="",
             traceback="",
+        ),
+        ScheduledRun: ScheduledRun.objects.create(
+            job_name="case_reminders",
+            slot=timezone.now(),
+            task_path="socialdesk.cases.tasks.send_daily_reminders",
         ),
     }
 
@@ -428,6 +584,12 @@ def target_for(
         records = world.cases_own if own else world.cases_other
         record = records[CASE_PARAMETERS[param]]
         return Target(record.pk, record)
+    if param in PERFORMANCE_PARAMETERS:
+        records = world.performance_own if own else world.performance_other
+        record = records[PERFORMANCE_PARAMETERS[param]]
+        return Target(record.pk, record)
+    if param in PERFORMANCE_API_PARAMETERS:
+        return performance_api_target(param, world, role, own)
     if param == "notification_id":
         notification = world.notifications[role] if own else world.notification_b
         return Target(notification.pk, notification)
@@ -444,6 +606,8 @@ def target_for(
         return Target(world.staff_b.pk, world.staff_b)
     if param == "content_type_id":  # admin/r/<content_type_id>/<object_id>/
         return Target(ContentType.objects.get_for_model(ServiceUnit).pk)
+    if param == "source":  # performance/returns/<id>/cases/<source>/
+        return Target("cases_served")
     if param == "app_label":
         return Target("core")
     if param == "url":
@@ -513,6 +677,29 @@ def case_sentinels(record: models.Model) -> list[str]:
         return [record.reason]
     if isinstance(record, Notification):
         return [record.title]
+    return performance_sentinels(record)
+
+
+def performance_sentinels(record: models.Model) -> list[str]:
+    """Values of another unit's performance records nobody outside may be shown."""
+    from socialdesk.performance import models as performance
+
+    if isinstance(record, performance.StatisticalReturn):
+        return [record.return_reason, *(v.comment for v in record.values.all())]
+    if isinstance(record, performance.Alert):
+        return [str(record.detail.get("note", ""))]
+    if isinstance(record, performance.ImprovementPlan):
+        return [record.analysis]
+    if isinstance(record, performance.Agreement):
+        return [record.reference]
+    if isinstance(record, performance.WebhookEndpoint):
+        return [record.url, record.name]
+    if isinstance(record, performance.FieldAssessment):
+        return [record.findings, record.follow_up]
+    if isinstance(record, performance.Complaint):
+        return [record.subject, record.summary]
+    if isinstance(record, performance.FinancialYearFigures):
+        return [record.notes]
     return []
 
 
@@ -569,13 +756,45 @@ def case_models() -> tuple[type[models.Model], ...]:
     )
 
 
+def performance_models() -> tuple[type[models.Model], ...]:
+    from socialdesk.performance import models as performance
+
+    return (
+        performance.StatisticalReturn,
+        performance.ReturnValue,
+        performance.ReturnEvent,
+        performance.Agreement,
+        performance.AgreedLevel,
+        performance.Alert,
+        performance.ImprovementPlan,
+        performance.ImprovementAction,
+        performance.Attainment,
+        performance.FieldAssessment,
+        performance.Complaint,
+        performance.FinancialYearFigures,
+        performance.WebhookEndpoint,
+        performance.WebhookDelivery,
+    )
+
+
 def state(records: list[models.Model]) -> Any:
-    """Everything a refused mutation could have touched: the records' rows and the table sizes."""
+    """Everything a refused mutation could have touched: the records' rows (a return's figures
+    too) and the table sizes."""
+    from socialdesk.performance.models import ReturnValue, StatisticalReturn
+
     rows = [type(r)._default_manager.filter(pk=r.pk).values().first() for r in records]
+    rows += [
+        list(ReturnValue.objects.filter(statistical_return=r).order_by("pk").values())
+        for r in records
+        if isinstance(r, StatisticalReturn)
+    ]
     for row in rows:
-        if row is not None:
+        if isinstance(row, dict):  # a return's figures are a list of rows
             row.pop("last_login", None)  # signing in is not a change to the record
-    counts = {m.__name__: m._default_manager.count() for m in (*STATE_MODELS, *case_models())}
+    counts = {
+        m.__name__: m._default_manager.count()
+        for m in (*STATE_MODELS, *case_models(), *performance_models())
+    }
     revoked = list(ApiToken.objects.filter(revoked_at__isnull=False).values_list("pk", flat=True))
     return rows, counts, revoked
 
@@ -612,6 +831,10 @@ def write_payload(route: Route, targets: dict[str, Target], allowed: bool) -> di
         return {"version": record.version, "name_en": "Changed through the API"}
     if route.ident in API_CASE_WRITES:
         return api_case_write_payload(route, record, allowed)
+    if route.ident in PERFORMANCE_API_WRITES:
+        return performance_api_payload(route, record)
+    if route.ident in PERFORMANCE_RETURN_WRITES:
+        return performance_return_payload(route, record, allowed)
     if route.ident == "accounts:api_tokens":
         return {"name": "matrix token", "expires_in_days": "30"}
     if route.ident == "accounts:set_language":
@@ -651,6 +874,28 @@ API_CASE_WRITES = frozenset(
         "api:referral_accept",
         "api:referral_decline",
         "api:referral_withdraw",
+        "api:duplicate_check",
+        "api:person_link",
+        "api:household_create",
+        "api:contact_create",
+        "api:alias_create",
+        "api:consent_withdraw",
+        "api:person_merge",
+        "api:break_glass_open",
+        "api:intake_assign",
+        "api:intake_interview",
+        "api:intake_close",
+        "api:case_worker_assign",
+        "api:note_update",
+        "api:assessment_create",
+        "api:plan_create",
+        "api:plan_submit",
+        "api:plan_approve",
+        "api:plan_return",
+        "api:review_create",
+        "api:case_close_approve",
+        "api:case_close_reject",
+        "api:case_reopen",
     }
 )
 _registrations = iter(["甲乙", "丙丁", "戊己", "庚辛", "壬癸", "子丑", "寅卯", "辰巳"])
@@ -681,6 +926,8 @@ def api_case_write_payload(route: Route, record: Any, allowed: bool) -> dict[str
             cases.Referral.objects.filter(person=person, status="sent").update(status="withdrawn")
         return {"person_id": person.pk, "to_unit": "swd-ifsc", "reason": "Matrix",
                 "consent_override_reason": "Matrix"}  # fmt: skip
+    if route.ident in API_CASE_WORK:
+        return api_case_work_payload(route, record, allowed)
     if allowed and route.ident == "api:case_open":
         cases.Case.objects.filter(person=record.person, unit=record.unit).update(status="closed")
         cases.Intake.objects.filter(pk=record.pk).update(status="pending")
@@ -696,6 +943,191 @@ def api_case_write_payload(route: Route, record: Any, allowed: bool) -> dict[str
     if route.ident in ("api:referral_decline", "api:referral_withdraw"):
         return {"version": record.version, "reason": "Matrix"}
     return {"version": record.version}
+
+
+API_CASE_WORK = frozenset(API_CASE_WRITES) - {
+    "api:person_create",
+    "api:person_update",
+    "api:consent_create",
+    "api:case_open",
+    "api:case_note_create",
+    "api:case_close",
+    "api:referral_create",
+    "api:referral_accept",
+    "api:referral_decline",
+    "api:referral_withdraw",
+}
+
+
+def api_case_work_payload(route: Route, record: Any, allowed: bool) -> dict[str, Any]:
+    """Valid bodies for the API's work on people, intakes, plans and cases (see
+    api_case_write_payload), putting the record back in the state the action starts from."""
+    from datetime import timedelta
+
+    from socialdesk.cases import models as cases
+    from socialdesk.core.tests.world import OTHER_HKID
+
+    today = timezone.localdate()
+    name = route.ident.removeprefix("api:")
+    reset: dict[str, dict[str, Any]] = {
+        "consent_withdraw": {"withdrawn_on": None},
+        "intake_interview": {"status": "pending"},
+        "intake_close": {"status": "pending"},
+        "plan_submit": {"status": "draft"},
+        "plan_approve": {"status": "pending_approval"},
+        "plan_return": {"status": "pending_approval"},
+        "case_close_approve": {"status": "closure_pending"},
+        "case_close_reject": {"status": "closure_pending"},
+        "case_reopen": {"status": "closed"},
+    }
+    if allowed and name in reset:
+        type(record)._default_manager.filter(pk=record.pk).update(**reset[name])
+    if record is not None:
+        record.refresh_from_db()
+    if name == "duplicate_check":
+        return {"name_zh": "陳美玲"}
+    if name == "person_link":
+        if allowed:  # each allowed role links in turn: the one before left an open intake
+            cases.Intake.objects.filter(
+                person=record,
+                unit__organisation__code="ngo-a",
+                status__in=("pending", "in_progress"),
+            ).update(status="no_case")
+        return {"hkid": record.hkid, "name_zh": record.name_zh, "presenting_problem": "Matrix"}
+    if name == "household_create":
+        return {"name": "Matrix member", "relationship": "spouse"}
+    if name == "contact_create":
+        return {"name": "Matrix contact", "relationship": "Neighbour", "phone": "23456789"}
+    if name == "alias_create":
+        return {"name_zh": "陳美美"}
+    if name == "person_merge":
+        unit = record.registered_unit
+        source = cases.ServiceUser.objects.create(name_zh="陳美鈴", registered_unit=unit)
+        cases.Intake.objects.create(person=source, unit=unit, source="walk_in")
+        return {"source_id": source.pk, "reason": "The same person registered twice"}
+    if name == "break_glass_open":
+        return {"hkid": OTHER_HKID, "reason": "Police called about an emergency now"}
+    if name == "intake_assign":  # to its worker (a frontline worker may take an intake)
+        return {"version": record.version, "worker_id": record.assigned_worker_id}
+    if name == "case_worker_assign":
+        return {"worker_id": record.workers.get(is_primary=True).user_id}
+    if name == "intake_interview":
+        return {"version": record.version, "presenting_problem": "Matrix interview"}
+    if name == "intake_close":
+        return {"version": record.version, "outcome_note": "Information given"}
+    if name == "note_update":
+        return {"version": record.version, "body": "Matrix correction"}
+    if name == "assessment_create":
+        return {"form": "world-screening", "assessed_on": today, "answers": {"lives_alone": True}}
+    if name == "plan_create":
+        return {"review_on": today + timedelta(days=30), "goals": [{"description": "Matrix goal"}]}
+    if name == "review_create":
+        return {"reviewed_on": today, "summary": "Matrix review",
+                "next_review_on": today + timedelta(days=90)}  # fmt: skip
+    if name in ("plan_return", "case_close_reject"):
+        return {"version": record.version, "note": "Matrix comment"}
+    if name == "case_reopen":
+        return {"version": record.version, "reason": "Matrix re-opening"}
+    if name == "consent_withdraw":
+        return {"version": record.version, "withdrawn_on": today, "note": "Said by phone"}
+    return {"version": record.version}
+
+
+PERFORMANCE_RETURN_WRITES = frozenset(
+    f"performance:return_{name}"
+    for name in ("start", "save", "upload", "submit", "endorse", "accept", "send_back", "unlock")
+)
+
+
+def performance_return_payload(route: Route, record: Any, allowed: bool) -> dict[str, Any]:
+    """A valid post to a return page (the world's returns are drafts with 90 cases served),
+    the return first put in the state its step starts from when the role may take it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from socialdesk.performance.models import ReportingPeriod, StatisticalReturn
+
+    name = route.ident.removeprefix("performance:return_")
+    if name == "start":  # unit_a's 2025-26 Q2, which has ended and has no return
+        unit = ServiceUnit.objects.get(code="a-ifsc")
+        period = ReportingPeriod.objects.get(fiscal_year=2025, frequency="quarterly", number=2)
+        if allowed:
+            StatisticalReturn.objects.filter(unit=unit, period=period).delete()
+        return {"option": f"{unit.pk}:2025:quarterly:2"}
+    states = {"save": "draft", "upload": "draft", "submit": "draft", "endorse": "submitted"}
+    states |= {"accept": "endorsed", "unlock": "accepted"}
+    # Returning: the agency (first in the table's order) a submitted return, then SWD an
+    # endorsed one (the other agency's return reaches SWD submitted: refused as not its step).
+    states["send_back"] = "submitted" if record.status == "draft" else "endorsed"
+    if allowed:
+        StatisticalReturn.objects.filter(pk=record.pk).update(
+            status=states[name], locked=states[name] == "accepted"
+        )
+        record.refresh_from_db()
+    if name == "upload":
+        try:
+            from socialdesk.performance.spreadsheet import workbook_for_return
+
+            data = workbook_for_return(record, language="en")
+        except ImportError:
+            data = b"not yet"
+        return {"file": SimpleUploadedFile("return.xlsx", data)}
+    payload: dict[str, Any] = {"version": record.version}
+    if name == "save":
+        payload["value-world_cases_served"] = "95"
+    if name in ("send_back", "unlock"):
+        payload["reason"] = "Matrix"
+    return payload
+
+
+# Performance API: a unit by its code (the caller's home unit, or NGO B's) and the period of the
+# world's returns (2025-26 Q1).
+PERFORMANCE_API_PARAMETERS = {"unit_code", "fiscal_year", "period_number"}
+SCOPED_PARAMETERS |= {"unit_code"}
+
+
+def performance_api_target(param: str, world: World, role: str, own: bool) -> Target:
+    if param == "unit_code":
+        unit = world.home_unit(role) if own else world.unit_b
+        return Target(unit.code, unit)
+    return Target(2025 if param == "fiscal_year" else 1)
+
+
+# The state each step starts from. It is set for every caller, allowed or not, so that a refusal
+# is for who asks, not for the state of the return (the services check the caller first).
+PERFORMANCE_API_STARTS = {
+    "api:return_put": "draft",
+    "api:return_submit": "draft",
+    "api:return_endorse": "submitted",
+    "api:return_accept": "endorsed",
+    "api:return_send_back": "endorsed",
+    "api:return_unlock": "accepted",
+}
+PERFORMANCE_API_WRITES = frozenset(PERFORMANCE_API_STARTS)
+
+
+def performance_api_payload(route: Route, record: Any) -> dict[str, Any]:
+    """A valid API write on the world's 2025-26 Q1 return (a draft with 90 cases served); for
+    the PUT, `record` is the unit (SWD's own unit has no return: refused before it matters)."""
+    from socialdesk.performance.models import StatisticalReturn
+
+    if isinstance(record, ServiceUnit):
+        record = StatisticalReturn.objects.filter(unit=record, period__number=1).first()
+    figures = [{"code": "world_cases_served", "value": 91}]
+    if record is None:
+        return {"figures": figures}
+    status = PERFORMANCE_API_STARTS[route.ident]
+    StatisticalReturn.objects.filter(pk=record.pk).update(
+        status=status, locked=status == "accepted"
+    )
+    record.refresh_from_db()
+    payload: dict[str, Any] = {"version": record.version}
+    if route.ident == "api:return_put":
+        payload["figures"] = figures
+    if route.ident in ("api:return_send_back", "api:return_unlock"):
+        payload["reason"] = "Matrix"
+    if route.ident == "api:return_send_back":
+        payload["fields"] = [{"code": "world_cases_served", "reason": "Matrix"}]
+    return payload
 
 
 # --- The test ---
@@ -735,7 +1167,8 @@ def request(client: Client, method: str, path: str, data: dict[str, Any]) -> Any
     if method == "get":
         return client.get(path)
     if path.startswith("/api/"):
-        return getattr(client, method)(path, data=json.dumps(data), content_type="application/json")
+        body = json.dumps(data, default=str)
+        return getattr(client, method)(path, data=body, content_type="application/json")
     return getattr(client, method)(path, data=data)
 
 

@@ -64,6 +64,11 @@ class World:
     cases_own: dict[str, Any] = field(default_factory=dict)
     cases_other: dict[str, Any] = field(default_factory=dict)
     notifications: dict[str, Any] = field(default_factory=dict)  # one per role
+    # Performance records (see _performance_records), keyed "return", "alert", "siap",
+    # "agreement", "webhook" (an endpoint of the unit's organisation): unit_a's, and unit_b's
+    # with sentinel values.
+    performance_own: dict[str, Any] = field(default_factory=dict)
+    performance_other: dict[str, Any] = field(default_factory=dict)
     notification_b: Any = None
 
     def home_org(self, role: str) -> Organisation:
@@ -195,7 +200,136 @@ def build_world(*, with_jobs_and_tokens: bool = True, with_cases: bool = True) -
         world.token_b, _raw = make_token(world.staff_b, name="Bravo sentinel token")
     if with_cases:
         _case_records(world)
+        _performance_records(world)
     return world
+
+
+def _performance_records(world: World) -> None:
+    """A return template of the world's service type, an FSA, a draft return for 2025 Q1, an
+    alert and an improvement plan for unit_a, and the same for unit_b with sentinel values."""
+    from datetime import date
+    from decimal import Decimal
+
+    from socialdesk.performance.models import (
+        AgreedLevel,
+        Agreement,
+        Alert,
+        AlertKind,
+        ImprovementPlan,
+        Indicator,
+        ReturnTemplate,
+        ReturnValue,
+        StatisticalReturn,
+        TemplateItem,
+        TemplateStatus,
+        WebhookEndpoint,
+    )
+    from socialdesk.performance.services.returns import periods_ensure
+
+    served = Indicator.objects.create(
+        code="world_cases_served",
+        kind="OS",
+        measure="count",
+        aggregation="sum",
+        name_zh="處理個案數目",
+        name_en="Cases served",
+    )
+    template = ReturnTemplate.objects.create(
+        code="world-return",
+        number=1,
+        service_type=world.unit_a.service_type,
+        frequency="quarterly",
+        first_year=2024,
+        name_zh="測試報表",
+        name_en="World return",
+        status=TemplateStatus.PUBLISHED,
+    )
+    TemplateItem.objects.create(template=template, indicator=served, order=0)
+    period = periods_ensure(2025, "quarterly")[0]
+
+    def records(unit: ServiceUnit, text: str) -> dict[str, Any]:
+        agreement = Agreement.objects.create(
+            unit=unit, fiscal_year=2025, template=template, reference=f"{text} FSA"
+        )
+        AgreedLevel.objects.create(agreement=agreement, indicator=served, level=Decimal(400))
+        statistical_return = StatisticalReturn.objects.create(
+            unit=unit,
+            period=period,
+            template=template,
+            due_on=date(2025, 7, 30),
+            grace_until=date(2025, 8, 13),
+            return_reason=f"{text} return reason",
+        )
+        ReturnValue.objects.create(
+            statistical_return=statistical_return,
+            indicator=served,
+            value=Decimal(90),
+            comment=f"{text} comment",
+        )
+        alert = Alert.objects.create(
+            unit=unit,
+            fiscal_year=2025,
+            kind=AlertKind.FORECAST_MISS,
+            indicator=served,
+            subject=served.code,
+            detail={"note": f"{text} alert"},
+        )
+        plan = ImprovementPlan.objects.create(
+            unit=unit, fiscal_year=2025, due_on=date(2025, 9, 30), analysis=f"{text} analysis"
+        )
+        records_made = _performance_unit_records(unit, text)
+        webhook = WebhookEndpoint.objects.create(
+            organisation=unit.organisation,
+            name=f"{text} webhook",
+            url=f"https://hooks.example.invalid/{text.lower()}",
+            secret=f"whsec_{text.lower()}",
+        )
+        return {
+            "agreement": agreement,
+            "return": statistical_return,
+            "alert": alert,
+            "siap": plan,
+            "webhook": webhook,
+            **records_made,
+        }
+
+    world.performance_own = records(world.unit_a, "Own")
+    world.performance_other = records(world.unit_b, "SENTINEL-BRAVO")
+
+
+def _performance_unit_records(unit: ServiceUnit, text: str) -> dict[str, Any]:
+    """A field assessment and a complaint of the unit and its organisation's figures for 2024,
+    with `text` in their free text (sentinels for NGO B)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from socialdesk.performance.models import Complaint, FieldAssessment, FinancialYearFigures
+
+    return {
+        "field_assessment": FieldAssessment.objects.create(
+            unit=unit,
+            visited_on=date(2025, 5, 20),
+            assessor=f"{text} assessor",
+            outcome="partly",
+            findings=f"{text} findings",
+            follow_up=f"{text} follow-up",
+            follow_up_due_on=date(2025, 8, 31),
+        ),
+        "complaint": Complaint.objects.create(
+            unit=unit,
+            received_on=date(2025, 6, 2),
+            subject=f"{text} complaint subject",
+            summary=f"{text} complaint summary",
+        ),
+        "finance": FinancialYearFigures.objects.create(
+            organisation=unit.organisation,
+            fiscal_year=2024,
+            lsg_income=Decimal("40000000"),
+            operating_expenditure=Decimal("42000000"),
+            lsg_reserve=Decimal("12000000"),
+            notes=f"{text} finance notes",
+        ),
+    }
 
 
 # A valid HKID for the own person (A123456(3)) and one for NGO B's sentinel person.

@@ -12,6 +12,7 @@ from django.utils import translation
 
 from socialdesk.cases.demo import load_case_demo_data
 from socialdesk.core.demo import DemoDataError, DemoLogin, load_demo_data, load_reference_data
+from socialdesk.performance.demo import load_performance_demo_data
 
 DEFAULT_DEMO_PASSWORD = "SocialDesk-demo-2026"  # public demo password, by design  # noqa: S105 (published demo password)
 
@@ -19,8 +20,9 @@ DEFAULT_DEMO_PASSWORD = "SocialDesk-demo-2026"  # public demo password, by desig
 class Command(BaseCommand):
     help = (
         "Load districts, District Social Welfare Offices and service types, then the demo "
-        "organisations, service units and one demo login per role, and synthetic case-management "
-        "demo data (people, cases, referrals). Safe to run again."
+        "organisations, service units and one demo login per role, synthetic case-management "
+        "demo data (people, cases, referrals) and performance data (FSAs, returns). Safe to run "
+        "again."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -49,6 +51,9 @@ class Command(BaseCommand):
                         else load_demo_data(password=options["password"])
                     )
                     cases = None if options["reference_only"] else load_case_demo_data()
+                    performance = (
+                        None if options["reference_only"] else load_performance_demo_data()
+                    )
             except DemoDataError as error:
                 raise CommandError(str(error)) from error
 
@@ -63,6 +68,12 @@ class Command(BaseCommand):
                     f"Case demo data: {cases.people} people, {cases.cases} cases, "
                     f"{cases.referrals} referrals"
                     + ("." if cases.created else " (already loaded, nothing added).")
+                )
+            if performance is not None:
+                self.stdout.write(
+                    f"Performance demo data: {performance.agreements} agreements, "
+                    f"{performance.returns} statistical returns"
+                    + ("." if performance.created else " (already loaded, nothing added).")
                 )
             if logins:
                 self.stdout.write("")

@@ -1,0 +1,1 @@
+"""Performance reads through the policies: returns (`returns`), dashboards (`dashboards`)."""

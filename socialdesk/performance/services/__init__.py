@@ -1,0 +1,1 @@
+"""Performance services: returns (entry, validation, review workflow) and attainment."""

@@ -1,0 +1,26 @@
+"""Background tasks of the webhooks (Django's tasks API; the worker runs them): one delivery,
+enqueued when its event's transaction commits, and the periodic retry of those due again."""
+
+from __future__ import annotations
+
+from django.tasks import task
+
+from .webhooks import deliveries_due, delivery_attempt
+
+
+@task
+def webhook_deliver(delivery_id: int) -> str | None:
+    """Send one delivery if it is still due; returns its status afterwards (None: not due, or
+    another worker has it). Safe to run twice: a delivery is claimed before it is sent."""
+    delivery = delivery_attempt(delivery_id)
+    return None if delivery is None else delivery.status
+
+
+@task
+def webhook_deliveries_due() -> int:
+    """Enqueue every delivery whose retry is due (`SOCIALDESK_SCHEDULE` runs it every five
+    minutes); also picks up a delivery whose first enqueue was lost. Returns how many."""
+    due = deliveries_due()
+    for delivery_id in due:
+        webhook_deliver.enqueue(delivery_id)
+    return len(due)
