@@ -16,6 +16,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .models import AlertKind, AttainmentStatus, IndicatorKind, PlanStatus, ReturnStatus
 from .selectors.dashboards import (
@@ -310,7 +311,7 @@ def unit_report(page: UnitDashboard, *, title: str, subtitle: str) -> Report:
             ]
         )
     tables.append(returns)
-    alerts = Table(_("Open alerts"), [_("Kind"), _("About"), _("Opened on")])
+    alerts = Table(_("Open alerts"), [_("Kind"), _("About"), pgettext("alert", "Opened on")])
     for alert in page.alerts:
         alerts.rows.append(
             [

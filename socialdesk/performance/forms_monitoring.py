@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class VersionField(forms.IntegerField):
@@ -64,7 +65,7 @@ class SiapActionForm(forms.Form):
 
     version = VersionField()
     action = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    description = forms.CharField(label=_("Action"), max_length=500)
+    description = forms.CharField(label=pgettext_lazy("improvement plan", "Action"), max_length=500)
     owner = forms.CharField(label=_("Owner"), max_length=120)
     milestone = forms.CharField(label=_("Milestone"), max_length=200, required=False)
     due_on = forms.DateField(label=_("Due on"), widget=date_input())

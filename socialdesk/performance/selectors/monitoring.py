@@ -9,8 +9,8 @@ from typing import Any
 
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import pgettext
 
 from socialdesk.core.access import Action, policy_for
 
@@ -24,10 +24,11 @@ from ..models import (
 )
 from ..services.improvement import PLAN_ALERT_KINDS
 
-# Fields of a plan not worth showing in its history (bookkeeping).
-QUIET_FIELDS = frozenset(
-    {"version", "updated_at", "created_at", "id", "plan", "reviewed_by", "created_by"}
-)
+# What the history shows of each record (the rest is bookkeeping: ids, versions, times).
+SHOWN_FIELDS = {
+    "plan": ("status", "analysis", "due_on", "review_note"),
+    "action": ("description", "owner", "milestone", "due_on", "done_on"),
+}
 
 
 def alert_list_for(
@@ -166,7 +167,7 @@ def siap_history(plan: ImprovementPlan, actions: list[ImprovementAction]) -> lis
                 at=entry.timestamp,
                 actor=getattr(actor, "display_name", "") or str(actor or ""),
                 what="plan" if is_plan else "action",
-                action=str(entry.get_action_display()),
+                action=_what_happened(entry.action),
                 label="" if is_plan else labels.get(int(entry.object_id or 0), ""),
                 changes=changes,
             )
@@ -178,18 +179,25 @@ def _display_changes(entry: LogEntry, is_plan: bool) -> list[tuple[str, list[Any
     model = ImprovementPlan if is_plan else ImprovementAction
     raw = entry.changes_dict or {}
     shown = []
-    for name, values in raw.items():
-        if name in QUIET_FIELDS or name.endswith("_id"):
+    for name in SHOWN_FIELDS["plan" if is_plan else "action"]:
+        if name not in raw:
             continue
-        try:
-            label = getattr(model._meta.get_field(name), "verbose_name", name)
-        except FieldDoesNotExist:  # a field removed since: show its name
-            label = name
-        before, after = [*list(values), None, None][:2]
+        before, after = [*list(raw[name]), None, None][:2]
+        if entry.action == LogEntry.Action.CREATE and after in (None, "", "None"):
+            continue  # a new record's empty fields say nothing
+        label = getattr(model._meta.get_field(name), "verbose_name", name)
         if name == "status":
             before, after = _status(before), _status(after)
         shown.append((str(label), [before, after]))
     return shown
+
+
+def _what_happened(action: int) -> str:
+    return {
+        LogEntry.Action.CREATE: pgettext("audit history", "created"),
+        LogEntry.Action.UPDATE: pgettext("audit history", "changed"),
+        LogEntry.Action.DELETE: pgettext("audit history", "deleted"),
+    }.get(action, "")
 
 
 def _status(value: Any) -> str:

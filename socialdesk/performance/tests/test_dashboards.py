@@ -300,3 +300,13 @@ def test_fiscal_year_starts_in_april() -> None:
     assert dashboards.fiscal_year_of(date(2026, 4, 1)) == 2026
     assert dashboards.year_label(2025) == "2025-26"
     assert dashboards.year_label(2099) == "2099-00"
+
+
+def test_a_unit_without_an_fsa_has_an_empty_dashboard(world: World, supervisor: object) -> None:
+    page = dashboards.unit_dashboard(supervisor, unit_id=world.unit_a.pk, fiscal_year=2025)
+    assert page.unit == world.unit_a
+    assert page.standards == [] and page.returns == [] and page.years == []
+    with pytest.raises(Http404):
+        dashboards.unit_dashboard(supervisor, unit_id=world.unit_b.pk, fiscal_year=2025)
+    with pytest.raises(Http404):
+        dashboards.unit_dashboard(supervisor, unit_id="x", fiscal_year=2025)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from socialdesk.core.concurrency import ConflictError
 from socialdesk.core.models import Notification
@@ -138,7 +138,7 @@ def test_a_plan_needs_alerts_of_its_unit_that_no_plan_answers(
             open_plan(supervisor, alert, wrong)
         assert "alerts" in refused.value.message_dict
     open_plan(supervisor, alert)
-    with pytest.raises(ValidationError) as twice:
+    with pytest.raises(ValidationError) as twice, translation.override("en"):
         open_plan(supervisor, alert)
     assert "another plan" in " ".join(twice.value.message_dict["alerts"])
     assert ImprovementPlan.objects.count() == 1
@@ -435,3 +435,11 @@ def test_a_closed_plan_is_never_reminded(supervisor: Any, swd: Any, alert: Alert
         plan=plan, description="late", owner="x", due_on=date(2025, 1, 2)
     )
     assert siap.siap_overdue_check(today=date(2030, 1, 1)) == 0
+
+
+def test_the_daily_tasks_run_both_checks(supervisor: Any, alert: Alert) -> None:
+    from socialdesk.performance.tasks import check_overdue_returns, check_overdue_siaps
+
+    ready_plan(supervisor, alert)
+    assert check_overdue_siaps.call() == 0  # nothing is late today
+    assert check_overdue_returns.call() == 0

@@ -336,7 +336,7 @@ def test_a_siap_from_draft_to_closed_through_the_pages(
     own_alert.refresh_from_db()
     assert plan.status == PlanStatus.CLOSED and own_alert.status == "resolved"
     history = body(swd.get(url("detail")))
-    assert "History" in history and "Closed" in history
+    assert "History" in history and "changed" in history
 
 
 def test_a_stale_page_gets_a_conflict_with_the_current_values(
