@@ -7,7 +7,7 @@ its responsible worker, and their search keys. A pool of worker processes (BENCH
 one per core) generates the rows, search keys and HKID ciphertexts block by block. On PostgreSQL
 (`_pg_load`) the search keys stream into COPY as they are generated and the other tables follow;
 secondary indexes and constraints are dropped during the load and re-created after it, two at a
-time (BENCH_CASES_INDEX_SESSIONS), then VACUUM ANALYZE. About 6 minutes on two cores.
+time (BENCH_CASES_INDEX_SESSIONS), then VACUUM ANALYZE.
 
 Reuse. DATABASE_URL must name a dedicated benchmark database on PostgreSQL (its name must contain
 "bench", e.g. socialdesk_bench; `python -m bench` creates it when missing): generating wipes the
@@ -866,6 +866,7 @@ class _PgSessions:
 
 
 def _pg_copy_from_files(paths: dict[str, Path], tables: dict[str, _Table]) -> None:
+    """COPY each file into its table, on the connection's current transaction."""
     from django.db import connection
 
     raw = connection.connection.cursor()
@@ -903,7 +904,7 @@ def _pg_load(people: int, world: World) -> None:
     started = time.perf_counter()
     cases = keys = 0
     memory = ("SET maintenance_work_mem = '1GB'", "SET work_mem = '256MB'")
-    sessions = _env_int("BENCH_CASES_INDEX_SESSIONS", 2)
+    sessions = max(1, _env_int("BENCH_CASES_INDEX_SESSIONS", 2))
     with tempfile.TemporaryDirectory(prefix="socialdesk-bench-cases-") as scratch:
         paths = {name: Path(scratch) / f"{name}.tsv" for name in _LOAD_ORDER if name != "key"}
         with (
@@ -928,7 +929,7 @@ def _pg_load(people: int, world: World) -> None:
                 for handle in files.values():
                     handle.close()
         print(f"  generated {people:,} people, {cases:,} cases, {keys:,} search keys")
-        print(f"  generated the rows, search keys copied meanwhile: {_since(started)}")
+        print(f"  generated the rows (search keys copied meanwhile): {_since(started)}")
         started = time.perf_counter()
         with _PgSessions(sessions, memory) as builders:
             builders.submit([s for s in key_ddl if s.startswith("CREATE")])
@@ -941,15 +942,16 @@ def _pg_load(people: int, world: World) -> None:
                             cursor.execute(f'ALTER TABLE "{name}" SET UNLOGGED')
                     cursor.execute(f"ALTER TABLE {MARKER_TABLE} SET UNLOGGED")
                 _pg_copy_from_files(paths, tables)
-            print(f"  COPY the other tables (the search keys being indexed): {_since(started)}")
+            print(f"  COPY the other tables (while the keys are indexed): {_since(started)}")
             builders.submit([s for s in other_ddl if s.startswith("CREATE")])
     _sequences_update(people)
     _reset_sequences()
-    # One session: foreign keys lock the tables at both ends, in any order.
+    # On one connection: a foreign key locks both tables it joins, so two side by side could
+    # deadlock.
     with _PgSessions(1, memory) as alter:
         alter.submit([s for s in key_ddl + other_ddl if not s.startswith("CREATE")])
     _pg_saved_ddl([])
-    print(f"  indexes and constraints: {_since(started)}")
+    print(f"  indexes and constraints, from the end of generation: {_since(started)}")
     started = time.perf_counter()
     # The rows are frozen already: VACUUM only checks the visibility map; ANALYZE samples.
     with _PgSessions(sessions) as vacuum:
