@@ -236,7 +236,16 @@ SOCIALDESK_SCHEDULE = [
         "cron": "*/5 * * * *",
         "timezone": "Asia/Hong_Kong",
     },
+    {
+        "name": "webhook_deliveries_prune",
+        "task": "socialdesk.performance.tasks_webhooks.prune_webhook_deliveries",
+        "cron": "45 3 * * *",
+        "timezone": "Asia/Hong_Kong",
+    },
 ]
+# Webhook deliveries that were delivered or given up are deleted this many days after they were
+# created (the job webhook_deliveries_prune); 0 keeps them all. Waiting ones are never deleted.
+SOCIALDESK_WEBHOOK_RETENTION_DAYS = env_int("SOCIALDESK_WEBHOOK_RETENTION_DAYS", 90)
 
 # Audit (django-auditlog): who changed what, from where; reads are logged through core.audit.
 AUDITLOG_INCLUDE_ALL_MODELS = False

@@ -113,6 +113,8 @@ class Capability(StrEnum):
     VIEW_PERFORMANCE = "view_performance"
     REPORT_PERFORMANCE = "report_performance"
     REVIEW_PERFORMANCE = "review_performance"
+    VIEW_FINANCE = "view_finance"
+    MANAGE_WEBHOOKS = "manage_webhooks"
 
 
 ALL_ROLES = frozenset(Role.values)
@@ -147,6 +149,15 @@ CAPABILITY_ROLES: dict[Capability, frozenset[str]] = {
     Capability.REPORT_PERFORMANCE: frozenset({Role.FRONTLINE_WORKER, Role.UNIT_SUPERVISOR}),
     # Endorsing (agency administrators) and accepting or returning (SWD subventions officers).
     Capability.REVIEW_PERFORMANCE: frozenset({Role.AGENCY_ADMIN, Role.SWD_SUBVENTIONS}),
+    # Agencies' financial figures (income, expenditure, LSG reserve): the agency's administrators
+    # and finance officers, and the sector; which agencies, the figures' policy says.
+    Capability.VIEW_FINANCE: frozenset(
+        {Role.AGENCY_ADMIN, Role.AGENCY_FINANCE, Role.SWD_SUBVENTIONS, Role.SYSTEM_ADMIN}
+    ),
+    # Webhook endpoints of one's organisation (system administrators: every organisation's).
+    Capability.MANAGE_WEBHOOKS: frozenset(
+        {Role.AGENCY_ADMIN, Role.SWD_SUBVENTIONS, Role.SYSTEM_ADMIN}
+    ),
 }
 
 # Django model permissions (checked only by the admin, which is for system administrators) that a

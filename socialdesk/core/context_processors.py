@@ -20,6 +20,8 @@ NAVIGATION: list[tuple[str, Capability, Any]] = [
     ("cases:referral_inbox", Capability.CASEWORK, lambda: _("Referrals")),
     ("performance:return_list", Capability.VIEW_PERFORMANCE, lambda: _("Statistical returns")),
     ("performance:dashboard", Capability.VIEW_PERFORMANCE, lambda: _("Performance dashboard")),
+    ("performance:finance", Capability.VIEW_FINANCE, lambda: _("Finance")),
+    ("performance:webhook_list", Capability.MANAGE_WEBHOOKS, lambda: _("Webhooks")),
     ("core:unit_list", Capability.VIEW_UNITS, lambda: _("Service units")),
     ("core:staff_list", Capability.VIEW_STAFF, lambda: _("Staff")),
     ("privacy:audit_log", Capability.VIEW_AUDIT, lambda: _("Audit log")),
@@ -58,8 +60,13 @@ NAVIGATION_SECTIONS: dict[str, tuple[str, ...]] = {
         "performance:dashboard",
         "performance:alert_",
         "performance:siap_",
+        "performance:unit_records",
+        "performance:field_assessment_",
+        "performance:complaint_",
     ),
     "performance:return_list": ("performance:return_",),
+    "performance:finance": ("performance:finance",),
+    "performance:webhook_list": ("performance:webhook_",),
 }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -60,24 +62,61 @@ def notification_send(
 ) -> int:
     """Notify staff members in SocialDesk, and by email where they have an address. `title` and
     `body` may be callables: they are then evaluated in each recipient's own language."""
+    return notifications_send(
+        [Message(recipients=list(recipients), kind=kind, title=title, body=body, link=link)]
+    )
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notification to some staff members (see `notification_send`)."""
+
+    recipients: Sequence[Any]
+    kind: str
+    title: Text
+    body: Text = ""
+    link: str = ""
+
+
+def notifications_send(messages: Iterable[Message]) -> int:
+    """`notification_send` for many messages at once (a whole quarter's alerts): one insert, and
+    each text evaluated once per language in which someone receives it. Returns how many
+    notifications were stored."""
     from django.utils import translation
 
     from .models import Notification
 
-    sent = 0
-    for recipient in recipients:
-        with translation.override(getattr(recipient, "preferred_language", None) or "zh-hant"):
-            title_text = title() if callable(title) else str(title)
-            body_text = body() if callable(body) else str(body)
-        Notification.objects.create(
-            recipient=recipient, kind=kind, title=title_text, body=body_text, link=link
-        )
-        sent += 1
-        if recipient.email:
-            message = f"{body_text}\n\n{link}".strip()
-            address = recipient.email
-            transaction.on_commit(partial(_send_mail, title_text, message, address))
-    return sent
+    by_language: dict[str, list[tuple[Message, Any]]] = defaultdict(list)
+    for message in messages:
+        for recipient in message.recipients:
+            language = getattr(recipient, "preferred_language", None) or "zh-hant"
+            by_language[language].append((message, recipient))
+    rows = []
+    for language, pairs in by_language.items():
+        with translation.override(language):
+            texts: dict[int, tuple[str, str]] = {}
+            for message, recipient in pairs:
+                if id(message) not in texts:
+                    title, body = message.title, message.body
+                    texts[id(message)] = (
+                        title() if callable(title) else str(title),
+                        body() if callable(body) else str(body),
+                    )
+                title_text, body_text = texts[id(message)]
+                rows.append(
+                    Notification(
+                        recipient=recipient,
+                        kind=message.kind,
+                        title=title_text,
+                        body=body_text,
+                        link=message.link,
+                    )
+                )
+                if recipient.email:
+                    text = f"{body_text}\n\n{message.link}".strip()
+                    transaction.on_commit(partial(_send_mail, title_text, text, recipient.email))
+    Notification.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
 
 
 @transaction.atomic

@@ -92,3 +92,25 @@ def performance_event(name: str, *, organisation_id: int, payload: dict[str, Any
     endpoints = endpoints_subscribed(name, organisation_id=organisation_id)
     if endpoints:
         deliveries_create(endpoints, name=name, data=payload)
+
+
+def performance_events(name: str, occurrences: Iterable[tuple[int, dict[str, Any]]]) -> None:
+    """`performance_event` for many occurrences of one event, each (organisation id, payload):
+    the subscribed endpoints are looked up once (a whole quarter's alerts)."""
+    occurrences = list(occurrences)
+    if not occurrences:
+        return
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(is_active=True, organisation__is_active=True)
+        .select_related("organisation")
+        .order_by("pk")
+        if not endpoint.events or name in endpoint.events
+    ]
+    if not endpoints:
+        return
+    swd = [e for e in endpoints if e.organisation.kind == OrganisationKind.SWD]
+    for organisation_id, payload in occurrences:
+        receivers = [e for e in endpoints if e.organisation_id == organisation_id or e in swd]
+        if receivers:
+            deliveries_create(receivers, name=name, data=payload)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from .models import AlertKind, AttainmentStatus, IndicatorKind, PlanStatus, ReturnStatus
+from .periods import year_label
 from .selectors.dashboards import (
     STATUS_ORDER,
     Dashboard,
@@ -30,7 +31,6 @@ from .selectors.dashboards import (
     UnitDashboard,
     UnitRow,
     UnitStandard,
-    year_label,
 )
 
 Value = str | int | Decimal | None

@@ -16,7 +16,7 @@ from socialdesk.core.models import Organisation
 
 from .models import AssessmentOutcome, ComplaintStatus
 from .models.records import RESERVE_CAP
-from .selectors.records import fiscal_year_of, year_label
+from .periods import fiscal_year_of, year_label
 from .services.records import AMOUNT_FIELDS, CONCLUDED, FIRST_FISCAL_YEAR, REQUIRED_AMOUNTS
 
 CAP_PERCENT = int(RESERVE_CAP * 100)

@@ -10,6 +10,11 @@ def fiscal_year_of(day: date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
+def year_label(fiscal_year: int) -> str:
+    """The financial year as it is written: "2025-26"."""
+    return f"{fiscal_year}-{(fiscal_year + 1) % 100:02d}"
+
+
 def period_bounds(fiscal_year: int, frequency: str, number: int) -> tuple[date, date]:
     """First and last day of a quarter ("quarterly") or half ("half_yearly") of the year."""
     months = 3 if frequency == "quarterly" else 6

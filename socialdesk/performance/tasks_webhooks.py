@@ -1,11 +1,12 @@
 """Background tasks of the webhooks (Django's tasks API; the worker runs them): one delivery,
-enqueued when its event's transaction commits, and the periodic retry of those due again."""
+enqueued when its event's transaction commits, the periodic retry of those due again, and the
+nightly clean-up of old deliveries."""
 
 from __future__ import annotations
 
 from django.tasks import task
 
-from .webhooks import deliveries_due, delivery_attempt
+from .webhooks import deliveries_due, delivery_attempt, webhook_deliveries_prune
 
 
 @task
@@ -24,3 +25,11 @@ def webhook_deliveries_due() -> int:
     for delivery_id in due:
         webhook_deliver.enqueue(delivery_id)
     return len(due)
+
+
+@task
+def prune_webhook_deliveries() -> int:
+    """Delete delivered and given-up deliveries past their retention
+    (`SOCIALDESK_WEBHOOK_RETENTION_DAYS`; `SOCIALDESK_SCHEDULE` runs it every night). Returns how
+    many were deleted."""
+    return webhook_deliveries_prune()

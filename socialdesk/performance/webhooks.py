@@ -22,10 +22,11 @@ import socket
 import ssl
 import time
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
@@ -33,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from socialdesk.core.access import Action, actor_for, policy_for
-from socialdesk.core.concurrency import ConflictError
+from socialdesk.core.concurrency import update_versioned
 from socialdesk.core.models import Organisation, Role
 
 from .events import EVENT_CHOICES, TEST, deliveries_create
@@ -278,6 +279,26 @@ def _record(delivery: WebhookDelivery, *, status_code: int | None, error: str) -
     return delivery
 
 
+def webhook_deliveries_prune(*, now: datetime | None = None, batch: int = 5000) -> int:
+    """Delete delivered and given-up deliveries created more than
+    `SOCIALDESK_WEBHOOK_RETENTION_DAYS` ago (0: keep them all); waiting ones stay whatever their
+    age. Returns how many were deleted."""
+    days = settings.SOCIALDESK_WEBHOOK_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    old = WebhookDelivery.objects.filter(
+        status__in=(DeliveryStatus.DELIVERED, DeliveryStatus.FAILED), created_at__lt=cutoff
+    )
+    deleted = 0
+    # In batches (each its own transaction when run by the worker): a large backlog is never
+    # loaded or locked in one go.
+    while ids := list(old.order_by("pk").values_list("pk", flat=True)[:batch]):
+        count, _by_model = WebhookDelivery.objects.filter(pk__in=ids).delete()
+        deleted += count
+    return deleted
+
+
 def deliveries_due(*, limit: int = 1000) -> list[int]:
     """Ids of the pending deliveries whose next attempt is due, oldest first."""
     return list(
@@ -345,23 +366,6 @@ def _events_clean(names: Iterable[str]) -> list[str]:
     return [name for name in known if name in wanted]
 
 
-def _update_versioned(
-    endpoint: WebhookEndpoint, *, expected_version: int, changes: dict[str, Any]
-) -> WebhookEndpoint:
-    """`core.concurrency.update_versioned`, but an empty `events` list (every event) passes
-    validation: the model's JSONField is not `blank=True`."""
-    current = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
-    if current.version != expected_version:
-        raise ConflictError(current)
-    for name, value in changes.items():
-        setattr(current, name, value)
-    current.version += 1
-    unchanged = [f.name for f in WebhookEndpoint._meta.fields if f.name not in changes]
-    current.full_clean(exclude=[*unchanged, "events"])
-    current.save(update_fields=[*changes, "version", "updated_at"])
-    return current
-
-
 @transaction.atomic
 def webhook_endpoint_create(
     *,
@@ -385,7 +389,7 @@ def webhook_endpoint_create(
         is_active=is_active,
         secret=secret,
     )
-    endpoint.full_clean(exclude=["events"])  # see _update_versioned
+    endpoint.full_clean()
     endpoint.save()
     policy_for(WebhookEndpoint).get(user, endpoint.pk, Action.ADD)
     return endpoint, secret
@@ -404,7 +408,7 @@ def webhook_endpoint_update(
 ) -> WebhookEndpoint:
     """Change an endpoint's name, address, events and whether it is active (version-checked)."""
     endpoint = webhook_endpoint_get_for(user=user, endpoint_id=endpoint_id, action=Action.CHANGE)
-    return _update_versioned(
+    return update_versioned(
         endpoint,
         expected_version=expected_version,
         changes={
@@ -422,7 +426,7 @@ def webhook_secret_rotate(*, user: Any, endpoint_id: Any) -> tuple[WebhookEndpoi
     one); returns the new secret, shown once."""
     endpoint = webhook_endpoint_get_for(user=user, endpoint_id=endpoint_id, action=Action.CHANGE)
     secret = secret_generate()
-    endpoint = _update_versioned(
+    endpoint = update_versioned(
         endpoint, expected_version=endpoint.version, changes={"secret": secret}
     )
     return endpoint, secret

@@ -12,10 +12,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from socialdesk.core.access import Action, actor_for, policy_for
 from socialdesk.core.concurrency import update_versioned
 from socialdesk.core.models import Membership, Role
+from socialdesk.core.texts import record_text
 from socialdesk.forms import runtime as form_runtime
 
 from ..models import (
@@ -558,7 +560,7 @@ def case_reopen(*, user: Any, case_id: Any, expected_version: int, reason: str) 
         case=case,
         kind=NoteKind.OTHER,
         occurred_at=timezone.now(),
-        body=_("Case re-opened: %(reason)s") % {"reason": reason.strip()},
+        body=record_text(gettext_lazy("Case re-opened: %(reason)s"), reason=reason.strip()),
         author=user,
     )
     WorkItem.objects.create(

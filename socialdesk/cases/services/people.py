@@ -13,12 +13,14 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from socialdesk.core.access import Action, actor_for, policy_for
 from socialdesk.core.audit import record_read
 from socialdesk.core.concurrency import update_versioned
 from socialdesk.core.crypto import lookup_hash
 from socialdesk.core.models import Role, ServiceUnit
+from socialdesk.core.texts import record_text
 from socialdesk.textsearch.identifiers import (
     hkid_format,
     hkid_is_valid,
@@ -407,7 +409,9 @@ def service_user_merge(*, user: Any, source_id: Any, target_id: Any, reason: str
             person=target,
             name_zh=source.name_zh,
             name_en=source.name_en,
-            note=_("Name on merged record %(reference)s") % {"reference": source.reference},
+            note=record_text(
+                gettext_lazy("Name on merged record %(reference)s"), reference=source.reference
+            ),
         )
     changes: dict[str, Any] = {}
     for field in ("name_zh", "name_en", "date_of_birth", "phone", "email", "address", "district"):

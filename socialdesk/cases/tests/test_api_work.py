@@ -309,7 +309,8 @@ def test_a_case_runs_its_whole_course_through_the_api(
     assert case["status"] == CaseStatus.OPEN and case["closed_on"] is None
     detail = ok(mine.get(f"/cases/{case_id}"))  # the worker's case again
     assert detail["reopened_count"] == 1 and detail["closure_reason"] == ""
-    assert "Case re-opened: Her husband fell again." in [n["body"] for n in detail["notes"]]
+    # Written in the record language (zh-Hant), whoever re-opened it in whatever language.
+    assert "個案已重開：Her husband fell again." in [n["body"] for n in detail["notes"]]
 
 
 # --- Version conflicts ---

@@ -1304,6 +1304,8 @@ def test_no_role_holds_a_capability_it_is_not_listed_for() -> None:
         "core:staff_edit": Capability.CHANGE_STAFF,
         "privacy:audit_log": Capability.VIEW_AUDIT,
         "accounts:api_tokens": Capability.USE_API_TOKENS,
+        "performance:finance": Capability.VIEW_FINANCE,
+        "performance:webhook_list": Capability.MANAGE_WEBHOOKS,
     }
     for name, capability in pages.items():
         assert EXPECTATIONS[name].get == CAPABILITY_ROLES[capability], name

@@ -80,6 +80,31 @@ def test_the_menu_offers_only_what_the_role_may_open(world: World, signed_in: Si
     assert 'href="/admin/"' in signed_in(world.roles[Role.SYSTEM_ADMIN]).get("/").content.decode()
 
 
+def test_finance_and_webhooks_are_in_the_menu_of_those_who_may_open_them(
+    world: World, signed_in: SignedIn
+) -> None:
+    finance = {Role.AGENCY_ADMIN, Role.AGENCY_FINANCE, Role.SWD_SUBVENTIONS, Role.SYSTEM_ADMIN}
+    webhooks = {Role.AGENCY_ADMIN, Role.SWD_SUBVENTIONS, Role.SYSTEM_ADMIN}
+    for role in ROLES:
+        names = {item["name"] for item in signed_in(world.roles[role]).get("/").context["nav"]}
+        assert ("performance:finance" in names) == (role in finance), role
+        assert ("performance:webhook_list" in names) == (role in webhooks), role
+
+
+def test_the_menu_marks_the_section_of_finance_webhooks_and_unit_records(
+    world: World, signed_in: SignedIn
+) -> None:
+    swd = signed_in(world.roles[Role.SWD_SUBVENTIONS])
+    pages = {
+        reverse("performance:finance_add"): "performance:finance",
+        reverse("performance:webhook_create"): "performance:webhook_list",
+        reverse("performance:unit_records", args=[world.unit_a.pk]): "performance:dashboard",
+    }
+    for url, section in pages.items():
+        nav = swd.get(url).context["nav"]
+        assert [item["name"] for item in nav if item["active"]] == [section], url
+
+
 # --- Service units ---
 
 

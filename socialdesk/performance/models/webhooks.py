@@ -22,7 +22,7 @@ class WebhookEndpoint(VersionedModel):
     url = models.URLField(_("URL"), max_length=500)
     secret = EncryptedTextField(_("signing secret"))
     events = models.JSONField(
-        _("events"), default=list, help_text=_("Event names; empty: every event.")
+        _("events"), default=list, blank=True, help_text=_("Event names; empty: every event.")
     )
     is_active = models.BooleanField(_("active"), default=True)
 

@@ -23,6 +23,7 @@ from ..models import (
     PlanStatus,
     ReturnStatus,
 )
+from ..periods import year_label
 
 TREND_YEARS = 3
 HUNDRED = Decimal(100)
@@ -49,15 +50,6 @@ OPEN_PLAN_STATUSES = (
 )
 UNSUBMITTED_PLAN_STATUSES = (PlanStatus.DRAFT, PlanStatus.RETURNED)
 ALERT_KINDS = tuple(AlertKind.values)
-
-
-def fiscal_year_of(day: date) -> int:
-    """The financial year (starting in April) a day falls in: 2025 for 2025-26."""
-    return day.year if day.month >= 4 else day.year - 1
-
-
-def year_label(fiscal_year: int) -> str:
-    return f"{fiscal_year}-{(fiscal_year + 1) % 100:02d}"
 
 
 def _english() -> bool:

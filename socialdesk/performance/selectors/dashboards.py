@@ -63,8 +63,6 @@ from .dashboard_results import (
     UnitReturn,
     UnitRow,
     UnitStandard,
-    fiscal_year_of,
-    year_label,
 )
 
 __all__ = [
@@ -84,12 +82,10 @@ __all__ = [
     "UnitStandard",
     "agency_dashboard",
     "dashboard_years",
-    "fiscal_year_of",
     "indicator_dashboard",
     "sector_dashboard",
     "service_type_dashboard",
     "unit_dashboard",
-    "year_label",
 ]
 
 # --- Scope and filters --------------------------------------------------------------------------

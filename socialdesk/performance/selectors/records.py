@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -23,6 +22,7 @@ from ..models import (
     FieldAssessment,
     FinancialYearFigures,
 )
+from ..periods import year_label
 
 # The attainment statuses an agency's year shows, in this order.
 ATTAINMENT_ORDER = (
@@ -32,15 +32,6 @@ ATTAINMENT_ORDER = (
     AttainmentStatus.BELOW,
     AttainmentStatus.NO_DATA,
 )
-
-
-def fiscal_year_of(day: date) -> int:
-    """The financial year (April to March) a day falls in, named by the year it starts."""
-    return day.year if day.month >= 4 else day.year - 1
-
-
-def year_label(fiscal_year: int) -> str:
-    return f"{fiscal_year}-{(fiscal_year + 1) % 100:02d}"
 
 
 # --- Units' records -------------------------------------------------------------------------
@@ -128,6 +119,11 @@ def finance_organisation_list_for(
 def finance_visible(*, user: Any) -> bool:
     """Whether the user may see any agency's figures at all (the finance page)."""
     return policy_for(FinancialYearFigures).scope(actor_for(user), Action.VIEW) is not None
+
+
+def finance_may_view(*, user: Any, organisation_id: Any) -> bool:
+    """Whether the user may see that agency's figures (links to its finance page)."""
+    return finance_organisation_list_for(user=user).filter(pk=organisation_id).exists()
 
 
 def finance_may_enter(*, user: Any, organisation_id: Any = None) -> bool:

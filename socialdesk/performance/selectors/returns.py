@@ -294,10 +294,15 @@ class FigureRow:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     changed: dict[str, str] | None = None  # {"old", "new"} of the last resubmission
+    suggested: Decimal | None = None  # counted from the unit's cases (never the figure by itself)
 
     @property
     def measure(self) -> str:
         return self.indicator.measure
+
+    @property
+    def suggested_text(self) -> str:
+        return figure_text(self.suggested, self.measure)
 
     @property
     def value_text(self) -> str:
@@ -495,6 +500,7 @@ def return_page_for(*, user: Any, return_id: Any, today: date | None = None) -> 
                 reopened=bool(figure and figure.reopened),
                 return_reason=figure.return_reason if figure else "",
                 changed=changed.get(label),
+                suggested=figure.suggested if figure and not category else None,
             )
             row.editable = actions.can_edit and (not returned or row.reopened)
             # An empty total has only the "required" issue: it is shown as still to fill in,

@@ -36,6 +36,7 @@ from ..models import (
     ImprovementPlan,
     PlanStatus,
 )
+from ..periods import year_label
 
 DUE_AFTER_DAYS = 30
 PLAN_ALERT_KINDS = (AlertKind.BELOW_STANDARD, AlertKind.FORECAST_MISS)
@@ -302,7 +303,7 @@ def siap_submit(*, user: Any, siap_id: Any, expected_version: int) -> Improvemen
         kind="performance.siap_submitted",
         title=lambda: (
             _("SIAP submitted for review: %(unit)s %(year)s")
-            % {"unit": plan.unit.name, "year": _year(plan.fiscal_year)}
+            % {"unit": plan.unit.name, "year": year_label(plan.fiscal_year)}
         ),
     )
     return plan
@@ -366,10 +367,6 @@ def siap_close(*, user: Any, siap_id: Any, expected_version: int) -> Improvement
 
 
 # --- Reminders ----------------------------------------------------------------------------------
-
-
-def _year(fiscal_year: int) -> str:
-    return f"{fiscal_year}-{(fiscal_year + 1) % 100:02d}"
 
 
 def _active_users(memberships: QuerySet[Membership]) -> QuerySet[Any]:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from socialdesk.core.access import actor_for
+from socialdesk.core.bulk import rows_insert
 from socialdesk.core.models import Role
 
 from .. import validation
@@ -38,7 +39,7 @@ from ..models import (
     WebhookEndpoint,
 )
 from .attainment import attainment_recompute_many
-from .returns import allowed_keys, field_label, template_spec
+from .returns import allowed_keys, field_label, template_spec, value_text
 
 Key = validation.Key
 HISTORY = 8  # earlier periods the outlier rules look at
@@ -51,8 +52,14 @@ class IngestResult:
     figures: int = 0
 
 
-def _history(unit_ids: list[int], period: ReportingPeriod) -> dict[int, dict[str, list[Decimal]]]:
+def _history(
+    unit_ids: list[int], period: ReportingPeriod, codes: set[str]
+) -> dict[int, dict[str, list[Decimal]]]:
+    """The units' accepted figures of the `codes` (those the outlier rules look at) in the
+    periods before `period`, latest first."""
     history: dict[int, dict[str, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
+    if not codes:
+        return history
     rows = (
         ReturnValue.objects.filter(
             statistical_return__unit_id__in=unit_ids,
@@ -60,6 +67,7 @@ def _history(unit_ids: list[int], period: ReportingPeriod) -> dict[int, dict[str
             statistical_return__period__ends_on__lt=period.starts_on,
             statistical_return__period__ends_on__gte=period.starts_on
             - timedelta(days=HISTORY * 92),
+            indicator__code__in=codes,
             category="",
             value__isnull=False,
         )
@@ -70,6 +78,19 @@ def _history(unit_ids: list[int], period: ReportingPeriod) -> dict[int, dict[str
         if value is not None and len(history[unit_id][code]) < HISTORY:
             history[unit_id][code].append(value)
     return history
+
+
+def _comment_problems(unit_comments: Mapping[Key, str], allowed: set[Key]) -> dict[str, list[str]]:
+    """What is wrong with a unit's comments: on a figure not on the return, or too long."""
+    problems: dict[str, list[str]] = {}
+    for key, text in unit_comments.items():
+        if key not in allowed:
+            problems.setdefault(field_label(key), []).append(_("This figure is not on the return."))
+        elif len((text or "").strip()) > 500:
+            problems.setdefault(field_label(key), []).append(
+                _("A comment can be at most 500 characters.")
+            )
+    return problems
 
 
 @transaction.atomic
@@ -97,10 +118,20 @@ def period_ingest(
         ).select_related("template")
     }
     specs: dict[int, tuple[Any, Any, set[Key]]] = {}
+    for unit_agreement in agreements.values():
+        if unit_agreement.template_id not in specs:
+            items, rules = template_spec(unit_agreement.template)
+            specs[unit_agreement.template_id] = (items, rules, allowed_keys(items))
+    outlier_codes = {
+        rule.left
+        for _items, rules, _allowed in specs.values()
+        for rule in rules
+        if rule.kind == "outlier"
+    }
+    history = _history(unit_ids, period, outlier_codes)
     existing = {
         r.unit_id: r for r in StatisticalReturn.objects.filter(unit_id__in=unit_ids, period=period)
     }
-    history = _history(unit_ids, period)
     accepted: dict[int, dict[Key, Decimal | None]] = {}
     for unit_id in unit_ids:
         agreement = agreements.get(unit_id)
@@ -113,11 +144,11 @@ def period_ingest(
         if current is not None and (current.status != ReturnStatus.DRAFT or current.locked):
             result.refused[unit_id] = {"return": [_("This return can no longer be changed.")]}
             continue
-        if agreement.template_id not in specs:
-            items, rules = template_spec(agreement.template)
-            specs[agreement.template_id] = (items, rules, allowed_keys(items))
         items, rules, allowed = specs[agreement.template_id]
-        problems: dict[str, list[str]] = {}
+        unit_comments = {
+            key: (text or "").strip() for key, text in (comments or {}).get(unit_id, {}).items()
+        }
+        problems = _comment_problems(unit_comments, allowed)
         values: dict[Key, Decimal | None] = {}
         for key, raw in figures[unit_id].items():
             if key not in allowed:
@@ -131,7 +162,6 @@ def period_ingest(
                 problems.setdefault(field_label(key), []).append(_("Enter a number."))
         if not problems:
             checked = validation.check_return(items, rules, values, history.get(unit_id, {}))
-            unit_comments = (comments or {}).get(unit_id, {})
             for issue in checked.errors:
                 problems.setdefault(field_label(issue.key), []).append(issue.message)
             for issue in checked.unexplained_warnings(unit_comments):
@@ -167,45 +197,63 @@ def period_ingest(
     }
     codes = {code for values in accepted.values() for code, _category in values}
     indicator_ids = dict(Indicator.objects.filter(code__in=codes).values_list("code", "pk"))
-    ReturnValue.objects.filter(statistical_return__in=list(returns.values())).delete()
+    # A draft's earlier figures (saved on the web, say): replaced, their old values in the history.
+    drafts = [returns[unit_id].pk for unit_id in accepted if unit_id in existing]
+    earlier: dict[int, dict[Key, Decimal | None]] = defaultdict(dict)
+    if drafts:
+        for unit_id, code, category, value in ReturnValue.objects.filter(
+            statistical_return_id__in=drafts
+        ).values_list("statistical_return__unit_id", "indicator__code", "category", "value"):
+            earlier[unit_id][(code, category)] = value
+        ReturnValue.objects.filter(statistical_return_id__in=drafts).delete()
     rows = []
     events = []
     for unit_id, values in accepted.items():
         statistical_return = returns[unit_id]
-        unit_comments = (comments or {}).get(unit_id, {})
+        unit_comments = {
+            key: (text or "").strip() for key, text in (comments or {}).get(unit_id, {}).items()
+        }
+        before = earlier.get(unit_id, {})
         changes = []
         for (code, category), value in values.items():
             rows.append(
-                ReturnValue(
-                    statistical_return=statistical_return,
-                    indicator_id=indicator_ids[code],
-                    category=category,
-                    value=value,
-                    submitted_value=value,
-                    comment=(unit_comments.get((code, category)) or "")[:500],
+                (
+                    statistical_return.pk,
+                    indicator_ids[code],
+                    category,
+                    value,
+                    value,
+                    unit_comments.get((code, category), ""),
                 )
             )
-            changes.append({"field": field_label((code, category)), "old": "", "new": str(value)})
-        events.append(
-            ReturnEvent(
-                statistical_return=statistical_return,
-                action=ReturnAction.SAVED,
-                actor=user,
-                channel=channel,
-                changes=changes,
-            )
-        )
-        events.append(
-            ReturnEvent(
-                statistical_return=statistical_return,
-                action=ReturnAction.SUBMITTED,
-                actor=user,
-                channel=channel,
-            )
-        )
+            old = before.get((code, category))
+            if old != value or (code, category) not in before:
+                changes.append(
+                    {
+                        "field": field_label((code, category)),
+                        "old": value_text(old),
+                        "new": value_text(value),
+                    }
+                )
+        actor_id = user.pk if user is not None else None
+        events.append((statistical_return.pk, ReturnAction.SAVED, actor_id, channel, changes))
+        events.append((statistical_return.pk, ReturnAction.SUBMITTED, actor_id, channel, []))
         result.submitted[unit_id] = statistical_return.pk
-    ReturnValue.objects.bulk_create(rows, batch_size=5000)
-    ReturnEvent.objects.bulk_create(events, batch_size=2000)
+    rows_insert(
+        ReturnValue,
+        [
+            "statistical_return_id",
+            "indicator_id",
+            "category",
+            "value",
+            "submitted_value",
+            "comment",
+        ],
+        rows,
+    )
+    rows_insert(
+        ReturnEvent, ["statistical_return_id", "action", "actor_id", "channel", "changes"], events
+    )
     result.figures = len(rows)
     StatisticalReturn.objects.filter(pk__in=list(result.submitted.values())).update(
         status=ReturnStatus.SUBMITTED,

@@ -26,7 +26,8 @@ from ..models import (
     FieldAssessment,
     FinancialYearFigures,
 )
-from ..selectors.records import finance_organisation_list_for, fiscal_year_of
+from ..periods import fiscal_year_of
+from ..selectors.records import finance_organisation_list_for
 
 # A year's figure above this is a typing error (no agency's whole year comes near it).
 MAX_AMOUNT = Decimal("10000000000")

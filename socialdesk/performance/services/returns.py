@@ -162,6 +162,7 @@ def _for_change(user: Any, return_id: Any, expected_version: int) -> Statistical
     return locked
 
 
+@transaction.atomic
 def return_save(
     *,
     user: Any,
@@ -241,7 +242,11 @@ def return_save(
         )
         if key in parsed:
             changes.append(
-                {"field": field_label(key), "old": _text(figure.value), "new": _text(parsed[key])}
+                {
+                    "field": field_label(key),
+                    "old": value_text(figure.value),
+                    "new": value_text(parsed[key]),
+                }
             )
             figure.value = parsed[key]
         if key in wanted_comments:
@@ -266,7 +271,8 @@ def field_label(key: Key) -> str:
     return f"{code}[{category}]" if category else code
 
 
-def _text(value: Decimal | None) -> str:
+def value_text(value: Decimal | None) -> str:
+    """A figure as the history shows it: "" for none, no exponent, no trailing zeros."""
     return "" if value is None else format(value.normalize(), "f")
 
 
@@ -322,8 +328,8 @@ def return_submit(
             changes.append(
                 {
                     "field": field_label(key),
-                    "old": _text(figure.submitted_value),
-                    "new": _text(figure.value),
+                    "old": value_text(figure.submitted_value),
+                    "new": value_text(figure.value),
                 }
             )
         figure.submitted_value = figure.value

@@ -113,3 +113,21 @@ def test_an_unknown_source_is_not_found(
     )
     url = reverse("performance:return_cases", args=[statistical_return.pk, "people"])
     assert sign_in(Client(), worker).get(url).status_code == 404
+
+
+def test_the_return_page_shows_each_suggestion_beside_its_figure_with_the_cases_behind_it(
+    world: World, worker: User, definition: Definition, counted_cases: dict[str, int]
+) -> None:
+    statistical_return = return_get_or_create(
+        user=worker, unit_id=world.unit_a.pk, period=definition.periods[0]
+    )
+    page = sign_in(Client(), worker).get(
+        reverse("performance:return_detail", args=[statistical_return.pk])
+    )
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert body.count("個案資料建議數字：") == 2
+    for source in ("cases_served", "cases_opened"):
+        cases_url = reverse("performance:return_cases", args=[statistical_return.pk, source])
+        assert f'href="{cases_url}"' in body
+    assert "請輸入以確認" in body  # the worker may edit: the suggestion is not the figure

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
 from socialdesk.core.tests.world import World
+from socialdesk.performance import periods
 from socialdesk.performance.models import (
     Alert,
     AlertKind,
@@ -296,10 +297,10 @@ def test_unit_dashboard_query_count_is_fixed(sector: Sector, supervisor: object)
 
 
 def test_fiscal_year_starts_in_april() -> None:
-    assert dashboards.fiscal_year_of(date(2026, 3, 31)) == 2025
-    assert dashboards.fiscal_year_of(date(2026, 4, 1)) == 2026
-    assert dashboards.year_label(2025) == "2025-26"
-    assert dashboards.year_label(2099) == "2099-00"
+    assert periods.fiscal_year_of(date(2026, 3, 31)) == 2025
+    assert periods.fiscal_year_of(date(2026, 4, 1)) == 2026
+    assert periods.year_label(2025) == "2025-26"
+    assert periods.year_label(2099) == "2099-00"
 
 
 def test_a_unit_without_an_fsa_has_an_empty_dashboard(world: World, supervisor: object) -> None:

@@ -592,6 +592,25 @@ def test_unit_records_page_in_english_without_forms_for_unit_staff(
     assert reverse("performance:field_assessment_add", args=[world.unit_a.pk]) not in body
 
 
+def test_a_units_pages_link_its_records_and_its_agencys_finance(
+    world: World, signed_in: SignedIn, agency_admin: User, worker: User
+) -> None:
+    records = reverse("performance:unit_records", args=[world.unit_a.pk])
+    finance = f"{reverse('performance:finance')}?organisation={world.ngo_a.pk}"
+    back = f"{reverse('performance:dashboard')}?view=unit&amp;unit={world.unit_a.pk}"
+    unit_dashboard = {"view": "unit", "unit": world.unit_a.pk}
+    admin = signed_in(agency_admin)
+    body = admin.get(reverse("performance:dashboard"), unit_dashboard).content.decode()
+    assert records in body and finance in body
+    body = admin.get(records).content.decode()
+    assert back in body and finance in body
+    staff = signed_in(worker)  # sees the unit's records, not the agency's figures
+    body = staff.get(reverse("performance:dashboard"), unit_dashboard).content.decode()
+    assert records in body and reverse("performance:finance") not in body
+    body = staff.get(records).content.decode()
+    assert back in body and reverse("performance:finance") not in body
+
+
 def test_swd_records_an_assessment_through_the_page(
     world: World, signed_in: SignedIn, swd: User
 ) -> None:

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.http import Http404
 from django.utils.translation import override
 
 from socialdesk.accounts.models import User
-from socialdesk.core.concurrency import ConflictError
+from socialdesk.core.concurrency import ConflictError, update_versioned
 from socialdesk.core.tests.world import World
 from socialdesk.performance.models import (
     Frequency,
@@ -22,6 +23,7 @@ from socialdesk.performance.models import (
     ReturnValue,
     StatisticalReturn,
 )
+from socialdesk.performance.services import returns
 from socialdesk.performance.services.returns import (
     period_bounds,
     periods_ensure,
@@ -282,3 +284,24 @@ def test_stale_version_conflicts(world: World, definition: Definition, worker: U
     assert stored.version == current.version
     assert values_of(stored) == {SERVED: D(150)}
     assert stored.events.count() == 2
+
+
+def test_save_moves_the_version_inside_its_own_transaction(
+    world: World, definition: Definition, worker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The return page calls the service outside any transaction: the service must open its own,
+    or PostgreSQL refuses the row lock taken to move the version (SQLite ignores that lock)."""
+    draft = return_get_or_create(user=worker, unit_id=world.unit_a.pk, period=definition.periods[0])
+    outside = len(connection.savepoint_ids)
+    depths: list[int] = []
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        depths.append(len(connection.savepoint_ids))
+        return update_versioned(*args, **kwargs)
+
+    monkeypatch.setattr(returns, "update_versioned", recording)
+    saved = return_save(
+        user=worker, return_id=draft.pk, expected_version=draft.version, values=GOOD
+    )
+    assert depths and depths[0] > outside
+    assert saved.version == draft.version + 1

@@ -337,6 +337,8 @@ def test_a_siap_from_draft_to_closed_through_the_pages(
     assert plan.status == PlanStatus.CLOSED and own_alert.status == "resolved"
     history = body(swd.get(url("detail")))
     assert "History" in history and "changed" in history
+    # The fields' names begin the lines of the history, capitalised ("Milestone: Advertised").
+    assert "Milestone: Advertised" in history and "Owner: Centre head" in history
 
 
 def test_a_stale_page_gets_a_conflict_with_the_current_values(

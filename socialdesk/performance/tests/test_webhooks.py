@@ -11,6 +11,7 @@ import socket
 import ssl
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.forms import modelform_factory
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -50,7 +52,10 @@ from socialdesk.performance.services.returns import (
     return_send_back,
     return_submit,
 )
-from socialdesk.performance.tasks_webhooks import webhook_deliveries_due
+from socialdesk.performance.tasks_webhooks import (
+    prune_webhook_deliveries,
+    webhook_deliveries_due,
+)
 
 from .conftest import Definition
 
@@ -602,6 +607,60 @@ def test_endpoints_only_for_ones_own_organisation(
         endpoint_for(swd, world.ngo_a.pk, "https://hooks.example.org/a")
     endpoint_for(world.roles[Role.SYSTEM_ADMIN], world.ngo_b.pk, "https://hooks.example.org/b")
     assert WebhookEndpoint.objects.count() == 1
+
+
+def test_an_endpoint_with_no_events_chosen_gets_every_event(world: World) -> None:
+    endpoint = WebhookEndpoint(
+        organisation=world.ngo_a, name="All", url="https://hooks.example.org/all", secret="s"
+    )
+    endpoint.full_clean()
+    assert endpoint.events == []
+    form_class = modelform_factory(WebhookEndpoint, fields=["name", "url", "events"])
+    form = form_class(data={"name": "All", "url": "https://hooks.example.org/all", "events": "[]"})
+    assert form.is_valid(), form.errors
+
+
+# --- Retention -----------------------------------------------------------------------------------
+
+
+def test_old_delivered_and_failed_deliveries_are_deleted_and_waiting_ones_kept(
+    world: World, agency_admin: User, settings: Any
+) -> None:
+    endpoint, _secret = endpoint_for(agency_admin, world.ngo_a.pk, "https://hooks.example.org/a")
+    now = timezone.now()
+
+    def delivery(status: str, age: timedelta) -> WebhookDelivery:
+        made = WebhookDelivery.objects.create(
+            endpoint=endpoint, event=events.TEST, event_id=uuid.uuid4(), payload={}, status=status
+        )
+        WebhookDelivery.objects.filter(pk=made.pk).update(created_at=now - age)
+        return made
+
+    old_delivered = delivery(DeliveryStatus.DELIVERED, timedelta(days=31))
+    old_failed = delivery(DeliveryStatus.FAILED, timedelta(days=40))
+    old_waiting = delivery(DeliveryStatus.PENDING, timedelta(days=90))
+    recent = delivery(DeliveryStatus.DELIVERED, timedelta(days=29))
+    settings.SOCIALDESK_WEBHOOK_RETENTION_DAYS = 30
+
+    assert webhooks.webhook_deliveries_prune(now=now, batch=1) == 2
+    kept = set(WebhookDelivery.objects.values_list("pk", flat=True))
+    assert kept == {old_waiting.pk, recent.pk}
+    assert not kept & {old_delivered.pk, old_failed.pk}
+    assert webhooks.webhook_deliveries_prune(now=now) == 0  # nothing more to do
+
+    settings.SOCIALDESK_WEBHOOK_RETENTION_DAYS = 0  # keep everything
+    assert webhooks.webhook_deliveries_prune(now=now + timedelta(days=365)) == 0
+    settings.SOCIALDESK_WEBHOOK_RETENTION_DAYS = 1
+    assert prune_webhook_deliveries.enqueue().return_value == 1  # the nightly job
+    assert list(WebhookDelivery.objects.values_list("pk", flat=True)) == [old_waiting.pk]
+
+
+def test_the_retention_job_is_scheduled_nightly() -> None:
+    from socialdesk.core.scheduling import schedule_entries
+
+    (job,) = [job for job in schedule_entries() if job.name == "webhook_deliveries_prune"]
+    assert job.task is prune_webhook_deliveries
+    assert job.cron == "45 3 * * *"
 
 
 # --- Pages ---------------------------------------------------------------------------------------

@@ -23,9 +23,10 @@ from socialdesk.core.models import District, Organisation, Role, ServiceType
 
 from .. import exports
 from ..models import AlertKind, PlanStatus
+from ..periods import fiscal_year_of, year_label
 from ..policies import AGENCY_ROLES, SECTOR_ROLES, UNIT_ROLES
 from ..selectors import dashboards
-from . import siaps
+from . import records, siaps
 
 SECTOR, SERVICE_TYPE, AGENCY, UNIT, INDICATOR = (
     "sector",
@@ -55,7 +56,7 @@ class Query:
     @classmethod
     def parse(cls, request: HttpRequest) -> Query:
         data = request.GET
-        current = dashboards.fiscal_year_of(timezone.localdate())
+        current = fiscal_year_of(timezone.localdate())
         try:
             year = int(data.get("year", ""))
         except ValueError:
@@ -140,7 +141,7 @@ class Page:
 
 
 def _subtitle(query: Query, *parts: Any) -> str:
-    bits = [dashboards.year_label(query.year)]
+    bits = [year_label(query.year)]
     bits += [str(p) for p in parts if p]
     return " · ".join(bits)
 
@@ -236,6 +237,7 @@ def _unit_page(request: HttpRequest, query: Query) -> Page:
             "chart": _chart(page.trend),
             "return_links": {r.return_id: siaps.return_url(r.return_id) for r in page.returns},
             "may_start_siap": siaps.may_start_siap_for(request.user, unit),
+            "finance_link": records.agency_finance_url(request.user, unit.organisation_id),
         },
         title=title,
         subtitle=subtitle,
@@ -303,7 +305,7 @@ def _filters(request: HttpRequest, query: Query, page: Page) -> dict[str, Any]:
     standards = getattr(shown, "standards", [])
     return {
         "years": [
-            (year, dashboards.year_label(year))
+            (year, year_label(year))
             for year in dashboards.dashboard_years(request.user, around=query.year)
         ],
         "service_types": ServiceType.objects.order_by("code"),

@@ -35,6 +35,7 @@ from ..forms_records import (
     FollowUpDoneForm,
 )
 from ..models import FieldAssessment, FinancialYearFigures
+from ..periods import year_label
 from ..selectors import records as selectors
 from ..services import records as services
 from ..services.records import (
@@ -131,6 +132,17 @@ def _records_url(unit_id: int, anchor: str) -> str:
     return f"{reverse('performance:unit_records', args=[unit_id])}#{anchor}"
 
 
+def agency_finance_url(user: Any, organisation_id: int) -> str | None:
+    """The agency's finance page, if the user may see its figures (None: no link)."""
+    if not selectors.finance_may_view(user=user, organisation_id=organisation_id):
+        return None
+    return f"{reverse('performance:finance')}?organisation={organisation_id}"
+
+
+def unit_dashboard_url(unit_id: int) -> str:
+    return f"{reverse('performance:dashboard')}?view=unit&unit={unit_id}"
+
+
 # --- A unit's records -----------------------------------------------------------------------
 
 
@@ -138,10 +150,13 @@ def _records_url(unit_id: int, anchor: str) -> str:
 def unit_records(request: HttpRequest, unit_id: int) -> HttpResponse:
     """A unit's field assessments and complaints; SWD subventions officers record them here."""
     records = selectors.unit_records_for(user=request.user, unit_id=unit_id)
+    unit = records.unit
     context: dict[str, Any] = {
         "records": records,
-        "unit": records.unit,
+        "unit": unit,
         "today": timezone.localdate(),
+        "dashboard_link": unit_dashboard_url(unit.pk),
+        "finance_link": agency_finance_url(request.user, unit.organisation_id),
     }
     if records.can_record:
         context["assessment_form"] = FieldAssessmentForm()
@@ -331,7 +346,7 @@ def _year(summary: selectors.YearSummary) -> dict[str, Any]:
     }
 
 
-@capability_required(Capability.VIEW_PERFORMANCE)
+@capability_required(Capability.VIEW_FINANCE)
 def finance(request: HttpRequest) -> HttpResponse:
     """The viewer's agency (SWD: the agency chosen) year by year: income by source, expenditure,
     the LSG reserve against its 25 % cap, and the units' attainment of their standards."""
@@ -361,7 +376,7 @@ def finance(request: HttpRequest) -> HttpResponse:
     return render(request, TEMPLATES + "finance.html", context)
 
 
-@capability_required(Capability.VIEW_PERFORMANCE)
+@capability_required(Capability.VIEW_FINANCE)
 def finance_add(request: HttpRequest) -> HttpResponse:
     """Enter an agency's figures for a year (its administrators and finance officers; SWD)."""
     if not selectors.finance_may_enter(user=request.user):
@@ -391,7 +406,7 @@ def finance_add(request: HttpRequest) -> HttpResponse:
     return render(request, TEMPLATES + "finance_form.html", {"form": form})
 
 
-@capability_required(Capability.VIEW_PERFORMANCE)
+@capability_required(Capability.VIEW_FINANCE)
 def finance_edit(request: HttpRequest, figures_id: int) -> HttpResponse:
     figures: FinancialYearFigures = selectors.financial_figures_get_for(
         user=request.user, figures_id=figures_id, action=Action.CHANGE
@@ -404,7 +419,7 @@ def finance_edit(request: HttpRequest, figures_id: int) -> HttpResponse:
     context: dict[str, Any] = {
         "form": form,
         "figures": figures,
-        "year_label": selectors.year_label(figures.fiscal_year),
+        "year_label": year_label(figures.fiscal_year),
     }
     if request.method == "POST" and form.is_valid():
         try:

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -30,8 +31,8 @@ from ..forms_monitoring import (
     SiapVersionForm,
 )
 from ..models import Alert, AlertKind, AlertStatus, ImprovementPlan, PlanStatus
+from ..periods import fiscal_year_of, year_label
 from ..selectors import monitoring as selectors
-from ..selectors.dashboards import fiscal_year_of, year_label
 from ..services import improvement
 
 ACTION_FIELDS = ("description", "owner", "milestone", "due_on", "done_on")
@@ -98,7 +99,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         fiscal_year=year,
     )
     page = Paginator(alerts, 25).get_page(request.GET.get("page"))
-    current = fiscal_year_of_today()
+    current = fiscal_year_of(timezone.localdate())
     context = {
         "page_obj": page,
         "status": status,
@@ -109,12 +110,6 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         "years": [(y, year_label(y)) for y in range(current, current - 4, -1)],
     }
     return render(request, "performance/alert_list.html", context)
-
-
-def fiscal_year_of_today() -> int:
-    from django.utils import timezone
-
-    return fiscal_year_of(timezone.localdate())
 
 
 def _start_choices(user: Any, alert: Alert) -> list[Alert]:
@@ -205,22 +200,16 @@ def siap_list(request: HttpRequest) -> HttpResponse:
         user=request.user, status="" if status == "all" else status, fiscal_year=year
     )
     page = Paginator(plans, 25).get_page(request.GET.get("page"))
-    current = fiscal_year_of_today()
+    current = fiscal_year_of(timezone.localdate())
     context = {
         "page_obj": page,
         "status": status,
         "year": year,
         "statuses": PlanStatus.choices,
         "years": [(y, year_label(y)) for y in range(current, current - 4, -1)],
-        "today": _today(),
+        "today": timezone.localdate(),
     }
     return render(request, "performance/siap_list.html", context)
-
-
-def _today() -> Any:
-    from django.utils import timezone
-
-    return timezone.localdate()
 
 
 def _context(
@@ -268,7 +257,7 @@ def _context(
         "current": current,
         "conflict_rows": conflict_rows or [],
         "all_done": bool(actions) and all(a.done_on for a in actions),
-        "today": _today(),
+        "today": timezone.localdate(),
         "dashboard_link": reverse("performance:dashboard")
         + f"?view=unit&unit={plan.unit_id}&year={plan.fiscal_year}",
     }

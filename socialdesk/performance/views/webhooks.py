@@ -40,7 +40,7 @@ def manager_required(view: View) -> View:
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
-    return capability_required(Capability.VIEW_PERFORMANCE)(wrapped)
+    return capability_required(Capability.MANAGE_WEBHOOKS)(wrapped)
 
 
 # --- Forms ---------------------------------------------------------------------------------------

@@ -21,8 +21,8 @@ class Command(BaseCommand):
     help = (
         "Load districts, District Social Welfare Offices and service types, then the demo "
         "organisations, service units and one demo login per role, synthetic case-management "
-        "demo data (people, cases, referrals) and performance data (FSAs, returns). Safe to run "
-        "again."
+        "demo data (people, cases, referrals) and performance data (FSAs, returns, field "
+        "assessments, complaints, agencies' financial figures). Safe to run again."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -72,7 +72,10 @@ class Command(BaseCommand):
             if performance is not None:
                 self.stdout.write(
                     f"Performance demo data: {performance.agreements} agreements, "
-                    f"{performance.returns} statistical returns"
+                    f"{performance.returns} statistical returns, "
+                    f"{performance.assessments} field assessments, "
+                    f"{performance.complaints} complaints, "
+                    f"{performance.financial_years} years of agencies' financial figures"
                     + ("." if performance.created else " (already loaded, nothing added).")
                 )
             if logins:
